@@ -1,0 +1,97 @@
+# The pipeline: data -> train -> convert -> evaluate -> classify. `make` runs it all on ELPV;
+# `make test` runs the tests. Both build their own environments first.
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+CLIENTS_VENV := .venv-clients
+BUILD ?= build
+DATA ?= $(BUILD)/data/elpv
+MODEL_DIR ?= $(BUILD)/model
+TFLITE_DIR ?= $(BUILD)/tflite
+TRAIN_ARGS ?=
+CONVERT_ARGS ?=
+PYTEST_ARGS ?=
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONUNBUFFERED := 1
+
+.PHONY: all setup clients data train convert evaluate classify test lint clean
+
+all: evaluate classify
+	@echo "== done: $(TFLITE_DIR)/model_int8.tflite (with metadata and labels), $(BUILD)/evaluation.json"
+
+$(VENV)/.installed: requirements.txt edge_runtime/requirements.txt requirements-dev.txt
+	@echo "== setup: creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 10), "Python 3.10+ needed"' || \
+		{ echo "error: $(PYTHON) not found or too old; install Python 3.11 or run: make PYTHON=/path/to/python3.11"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt -r requirements-dev.txt
+	@touch $@
+
+setup: $(VENV)/.installed
+
+# The Task Library and MediaPipe Tasks, in their own environment (tflite-support pins protobuf<4).
+$(CLIENTS_VENV)/.installed: tests/clients/requirements.txt
+	@echo "== clients: creating $(CLIENTS_VENV) (TFLite Task Library, MediaPipe Tasks)"
+	@ldconfig -p 2>/dev/null | grep -q libusb-1.0.so.0 || \
+		echo "warning: libusb-1.0 not found; tflite-support needs it (apt-get install libusb-1.0-0)"
+	$(PYTHON) -m venv $(CLIENTS_VENV)
+	$(CLIENTS_VENV)/bin/pip install --quiet --upgrade pip
+	$(CLIENTS_VENV)/bin/pip install --quiet -r tests/clients/requirements.txt
+	@touch $@
+
+clients: $(CLIENTS_VENV)/.installed
+
+INT8 := $(TFLITE_DIR)/model_int8.tflite
+KERAS := $(MODEL_DIR)/model.keras
+DATA_DONE := $(DATA)/.exported
+TRAIN_CMD = $(PY) -m train --data $(DATA)/train --out $(MODEL_DIR) $(TRAIN_ARGS)
+CONVERT_CMD = $(PY) -m convert --model $(KERAS) --calibration-data $(DATA)/train --out $(TFLITE_DIR) --force $(CONVERT_ARGS)
+
+# Phony targets always run their stage; the file targets below let `make convert` reuse an
+# existing model.keras and `make` skip stages whose outputs are up to date.
+data: $(DATA_DONE)
+
+$(DATA_DONE): | $(VENV)/.installed
+	@echo "== data: exporting ELPV to $(DATA)"
+	$(PY) -m train.elpv --out $(DATA)
+	@touch $@
+
+train: $(DATA_DONE) | $(VENV)/.installed
+	@echo "== train: $(DATA)/train -> $(MODEL_DIR)"
+	$(TRAIN_CMD)
+
+$(KERAS): $(DATA_DONE) | $(VENV)/.installed
+	@echo "== train: $(DATA)/train -> $(MODEL_DIR)"
+	$(TRAIN_CMD)
+
+convert: $(KERAS) | $(VENV)/.installed
+	@echo "== convert: $(KERAS) -> $(TFLITE_DIR)"
+	$(CONVERT_CMD)
+
+$(INT8): $(KERAS) | $(VENV)/.installed
+	@echo "== convert: $(KERAS) -> $(TFLITE_DIR)"
+	$(CONVERT_CMD)
+
+evaluate: $(INT8) | $(VENV)/.installed
+	@echo "== evaluate: Keras float vs .tflite float32 vs .tflite int8 on $(DATA)/test"
+	$(PY) -m convert.evaluate --keras $(KERAS) \
+		--tflite $(TFLITE_DIR)/model_float32.tflite $(INT8) \
+		--data $(DATA)/test --out $(BUILD)/evaluation.json
+
+classify: $(INT8) | $(VENV)/.installed
+	@echo "== classify: edge_runtime on a few test images, labels read from the model"
+	$(PY) -m edge_runtime classify --model $(INT8) --top-k 2 \
+		$$(ls $(DATA)/test/defective/*.png | head -n 3) $$(ls $(DATA)/test/functional/*.png | head -n 3)
+
+test: setup clients
+	$(PY) -m ruff check .
+	CLIENTS_PYTHON=$(CURDIR)/$(CLIENTS_VENV)/bin/python $(PY) -m pytest -q $(PYTEST_ARGS) tests
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+clean:
+	rm -rf $(BUILD)

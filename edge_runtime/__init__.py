@@ -1,0 +1,1 @@
+"""On-device image classification over a TFLite interpreter; never imports TensorFlow."""

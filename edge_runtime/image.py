@@ -1,0 +1,87 @@
+"""Image decoding and resizing shared by training, calibration, evaluation and the runtime.
+
+One function decides how a file becomes model pixels, so the int8 model is calibrated and
+evaluated on exactly what it will see on the device (no train/serve skew from a different
+decoder or resize filter).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from edge_runtime.errors import UserError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
+
+
+def is_image_name(path: str | os.PathLike) -> bool:
+    """True when the file name ends in an image suffix this module reads."""
+    return Path(path).suffix.lower() in IMAGE_SUFFIXES
+
+
+def _to_rgb(image: Image.Image) -> np.ndarray:
+    """Converts any Pillow mode to an HxWx3 uint8 RGB array."""
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16/32-bit grayscale: scale the full range down to 8 bits instead of clipping.
+        array = np.asarray(image, dtype=np.float64)
+        top = float(array.max()) or 1.0
+        gray = np.clip(array * (255.0 / max(top, 255.0)), 0, 255).astype(np.uint8)
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    if image.mode == "F":
+        gray = np.clip(np.asarray(image), 0, 255).astype(np.uint8)
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        # Transparent pixels become black, as a camera would see nothing there.
+        image = image.convert("RGBA")
+        background = Image.new("RGBA", image.size, (0, 0, 0, 255))
+        image = Image.alpha_composite(background, image)
+    return np.asarray(image.convert("RGB"), dtype=np.uint8)
+
+
+def load_rgb(path: str | os.PathLike) -> np.ndarray:
+    """Reads an image file as an HxWx3 uint8 RGB array.
+
+    Grayscale, palette, RGBA, CMYK and 16-bit files are converted; EXIF rotation is applied.
+
+    Raises:
+      FileNotFoundError: The path does not exist.
+      UserError: The file is not an image Pillow can decode, or it is truncated.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder, not an image")
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return _to_rgb(image)
+    except UnidentifiedImageError:
+        raise UserError(f"{path}: not an image Pillow can read") from None
+    except (OSError, SyntaxError, ValueError) as err:
+        # Pillow raises OSError("image file is truncated ...") for cut-off files.
+        raise UserError(f"{path}: cannot decode image ({err})") from None
+
+
+def resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Resizes an HxWx3 uint8 image to (height, width, 3).
+
+    Area averaging when shrinking (no aliasing from a 640x480 frame to 224x224), bilinear
+    when enlarging. The aspect ratio is not kept: the model was trained the same way.
+    """
+    h, w = image.shape[:2]
+    if (w, h) == (width, height):
+        return image
+    interpolation = cv2.INTER_AREA if (w >= width and h >= height) else cv2.INTER_LINEAR
+    return cv2.resize(image, (width, height), interpolation=interpolation)
+
+
+def load_resized(path: str | os.PathLike, width: int, height: int) -> np.ndarray:
+    """`load_rgb` then `resize`: the model-ready pixels of one file."""
+    return resize(load_rgb(path), width, height)
