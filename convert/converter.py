@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -78,7 +78,9 @@ def image_input_size(model) -> tuple[int, int]:
     return int(shape[2]), int(shape[1])
 
 
-def calibration_set(folder: str | os.PathLike, count: int, width: int, height: int, seed: int = 0) -> np.ndarray:
+def calibration_set(
+    folder: str | os.PathLike, count: int, width: int, height: int, seed: int = 0
+) -> np.ndarray:
     """A seeded sample of up to `count` training images, resized as the runtime resizes them.
 
     Unreadable files are skipped. Returns a (N, height, width, 3) uint8 array.

@@ -47,7 +47,9 @@ class EvaluationSet:
     skipped: list[str] = field(default_factory=list)
 
 
-def load_evaluation_set(folder: str | os.PathLike, class_names: list[str], width: int, height: int) -> EvaluationSet:
+def load_evaluation_set(
+    folder: str | os.PathLike, class_names: list[str], width: int, height: int
+) -> EvaluationSet:
     """Reads ROOT/<class>/* for the given classes, resized as the runtime does; skips unreadable files."""
     dataset = read_class_folder(folder, class_names)
     images, labels, skipped = [], [], []
@@ -70,8 +72,9 @@ def keras_scores(model, images: np.ndarray, name: str = "keras_float32", batch_s
     return ModelScores(name, np.argmax(probabilities, axis=1), np.asarray(probabilities, dtype=np.float32))
 
 
-def tflite_scores(model_path: str | os.PathLike, images: np.ndarray, name: str | None = None,
-                  num_threads: int | None = None) -> ModelScores:
+def tflite_scores(
+    model_path: str | os.PathLike, images: np.ndarray, name: str | None = None, num_threads: int | None = None
+) -> ModelScores:
     """Runs a .tflite model through edge_runtime, one image at a time (batch 1, as on the device)."""
     from edge_runtime.common import get_scores, set_input
     from edge_runtime.interpreter import make_interpreter
@@ -105,7 +108,9 @@ def report(evaluation: EvaluationSet, results: list[ModelScores], reference: str
         }
         if ref is not None and result is not ref:
             entry[f"top1_agreement_with_{ref.name}"] = float(np.mean(result.predictions == ref.predictions))
-            entry[f"accuracy_drop_vs_{ref.name}_points"] = 100.0 * (ref.accuracy(labels) - result.accuracy(labels))
+            entry[f"accuracy_drop_vs_{ref.name}_points"] = 100.0 * (
+                ref.accuracy(labels) - result.accuracy(labels)
+            )
         summary["models"][result.name] = entry
     return summary
 
@@ -114,8 +119,11 @@ def format_report(summary: dict) -> str:
     """A plain-text table of the summary."""
     names = summary["class_names"]
     header = f"{'model':<22} {'accuracy':>9} " + " ".join(f"{n[:12]:>12}" for n in names)
-    lines = [f"{summary['num_images']} test images ({', '.join(f'{k}: {v}' for k, v in summary['class_counts'].items())})",
-             header, "-" * len(header)]
+    lines = [
+        f"{summary['num_images']} test images ({', '.join(f'{k}: {v}' for k, v in summary['class_counts'].items())})",
+        header,
+        "-" * len(header),
+    ]
     for name, entry in summary["models"].items():
         per_class = " ".join(f"{100 * entry['per_class_accuracy'][n]:>11.2f}%" for n in names)
         lines.append(f"{name:<22} {100 * entry['accuracy']:>8.2f}% {per_class}")
@@ -124,3 +132,53 @@ def format_report(summary: dict) -> str:
             if key.startswith("top1_agreement"):
                 lines.append(f"{name}: {key.replace('_', ' ')} = {100 * value:.2f}%")
     return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m convert.evaluate`: float Keras vs .tflite accuracy on a class folder, printed and saved."""
+    import argparse
+    import json
+
+    from convert.converter import image_input_size, load_keras_model
+    from edge_runtime.errors import cli_main
+    from edge_runtime.files import atomic_write_text
+    from labels import read_labels
+
+    parser = argparse.ArgumentParser(prog="python -m convert.evaluate", description=main.__doc__)
+    parser.add_argument("--keras", required=True, type=Path, help="the float Keras model")
+    parser.add_argument("--tflite", nargs="+", required=True, type=Path, help=".tflite models to compare")
+    parser.add_argument("--data", required=True, type=Path, help="test folder: DATA/<class>/*")
+    parser.add_argument(
+        "--labels", type=Path, help="labels file (default: labels.txt beside the Keras model)"
+    )
+    parser.add_argument("--out", type=Path, help="write the summary as JSON here")
+
+    @cli_main
+    def run() -> int:
+        args = parser.parse_args(argv)
+        for path in args.tflite:
+            if not path.is_file():
+                raise FileNotFoundError(f"{path}: no such .tflite model (run make convert first)")
+        class_names = read_labels(args.labels or args.keras.parent / "labels.txt")
+        model = load_keras_model(args.keras)
+        width, height = image_input_size(model)
+        evaluation = load_evaluation_set(args.data, class_names, width, height)
+        print(
+            f"evaluate: {len(evaluation.labels)} images from {args.data} at {width}x{height}", file=sys.stderr
+        )
+        results = [keras_scores(model, evaluation.images)]
+        results += [tflite_scores(path, evaluation.images) for path in args.tflite]
+        summary = report(evaluation, results, reference=results[0].name)
+        summary["data"] = str(args.data)
+        summary["files"] = {"keras_float32": str(args.keras), **{p.stem: str(p) for p in args.tflite}}
+        print(format_report(summary))
+        if args.out:
+            atomic_write_text(args.out, json.dumps(summary, indent=2) + "\n")
+            print(f"wrote {args.out}")
+        return 0
+
+    return run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -65,7 +65,9 @@ def read_class_folder(root: str | os.PathLike, class_names: list[str] | None = N
     else:
         missing = [name for name in class_names if name not in found]
         if missing:
-            raise UserError(f"{root}: no folder for class(es) {', '.join(missing)} (found: {', '.join(found)})")
+            raise UserError(
+                f"{root}: no folder for class(es) {', '.join(missing)} (found: {', '.join(found)})"
+            )
     files: list[tuple[Path, int]] = []
     for label, name in enumerate(class_names):
         images = list_images(root / name)

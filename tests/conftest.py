@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +39,7 @@ def _convert(model, mode: str, size: int, seed: int = 0) -> bytes:
         rng = np.random.default_rng(seed)
 
         def representative():
-            for i in range(16):
+            for _ in range(16):
                 image = rng.integers(0, 256, (1, size, size, 3)).astype(np.float32)
                 image[0, 0, 0, 0], image[0, 0, 1, 0] = 0.0, 255.0
                 yield [image]
@@ -74,9 +76,64 @@ def tiny_tflite(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="session")
 def elpv_subset(tmp_path_factory) -> Path:
-    """A class-folder dataset of real ELPV images: 24 train and 8 test images per class."""
+    """A class-folder dataset of real ELPV images: 40 train and 20 test images per class."""
     from train import elpv
 
     root = tmp_path_factory.mktemp("elpv")
-    elpv.export(root, per_class_limit={"train": 24, "test": 8}, seed=0)
+    elpv.export(root, per_class_limit={"train": 40, "test": 20}, seed=0)
     return root
+
+
+def run_module(*args: str, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess:
+    """Runs `python -m ...` from the repo root the way a user does; returns the finished process."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    proc = subprocess.run(
+        [sys.executable, "-m", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"python -m {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
+        )
+    return proc
+
+
+@pytest.fixture(scope="session")
+def trained_model(elpv_subset, tmp_path_factory) -> Path:
+    """A CNN trained for a few epochs on the ELPV subset by `python -m train`; returns its folder."""
+    out = tmp_path_factory.mktemp("model")
+    run_module(
+        "train",
+        "--data",
+        str(elpv_subset / "train"),
+        "--out",
+        str(out),
+        "--model",
+        "cnn",
+        "--image-size",
+        "64",
+        "--epochs",
+        "4",
+        "--batch-size",
+        "16",
+        "--seed",
+        "0",
+    )
+    return out
+
+
+@pytest.fixture(scope="session")
+def converted(trained_model, elpv_subset, tmp_path_factory) -> Path:
+    """`python -m convert` output (int8 + float32 .tflite with metadata, labels.txt) of `trained_model`."""
+    out = tmp_path_factory.mktemp("tflite")
+    run_module(
+        "convert",
+        "--model",
+        str(trained_model / "model.keras"),
+        "--out",
+        str(out),
+        "--calibration-data",
+        str(elpv_subset / "train"),
+        "--calibration-images",
+        "64",
+    )
+    return out

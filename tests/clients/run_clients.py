@@ -31,10 +31,12 @@ def task_library(model: str, images: list[np.ndarray], top_k: int) -> list[list[
     results = []
     for rgb in images:
         result = classifier.classify(vision.TensorImage.create_from_array(rgb))
-        results.append([
-            {"index": c.index, "label": c.category_name, "score": float(c.score)}
-            for c in result.classifications[0].categories
-        ])
+        results.append(
+            [
+                {"index": c.index, "label": c.category_name, "score": float(c.score)}
+                for c in result.classifications[0].categories
+            ]
+        )
     return results
 
 
@@ -42,16 +44,20 @@ def mediapipe(model: str, images: list[np.ndarray], top_k: int) -> list[list[dic
     import mediapipe as mp
     from mediapipe.tasks.python import BaseOptions, vision
 
-    options = vision.ImageClassifierOptions(base_options=BaseOptions(model_asset_path=model), max_results=top_k)
+    options = vision.ImageClassifierOptions(
+        base_options=BaseOptions(model_asset_path=model), max_results=top_k
+    )
     results = []
     with vision.ImageClassifier.create_from_options(options) as classifier:
         for rgb in images:
             image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
             result = classifier.classify(image)
-            results.append([
-                {"index": c.index, "label": c.category_name, "score": float(c.score)}
-                for c in result.classifications[0].categories
-            ])
+            results.append(
+                [
+                    {"index": c.index, "label": c.category_name, "score": float(c.score)}
+                    for c in result.classifications[0].categories
+                ]
+            )
     return results
 
 
