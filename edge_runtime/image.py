@@ -64,6 +64,8 @@ def load_rgb(path: str | os.PathLike) -> np.ndarray:
             return _to_rgb(image)
     except UnidentifiedImageError:
         raise UserError(f"{path}: not an image Pillow can read") from None
+    except Image.DecompressionBombError as err:
+        raise UserError(f"{path}: too large to decode safely ({err})") from None
     except (OSError, SyntaxError, ValueError) as err:
         # Pillow raises OSError("image file is truncated ...") for cut-off files.
         raise UserError(f"{path}: cannot decode image ({err})") from None

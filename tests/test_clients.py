@@ -8,8 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 from PIL import Image
+
+from conftest import REPO
 
 CLIENTS_PYTHON = Path(os.environ.get("CLIENTS_PYTHON", REPO / ".venv-clients" / "bin" / "python"))
 
@@ -61,11 +62,10 @@ def model_sized_images(elpv_subset, tmp_path_factory) -> list[Path]:
 
 
 def edge_runtime_top(model: Path, images: list[Path], top_k: int = 2) -> list[list[tuple[str, float]]]:
-    from edge_runtime.metadata import read_labels
-
     from edge_runtime.classify import classify_image
     from edge_runtime.image import load_rgb
     from edge_runtime.interpreter import make_interpreter
+    from edge_runtime.metadata import read_labels
 
     labels = read_labels(model.read_bytes())
     interpreter = make_interpreter(model)

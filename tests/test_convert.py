@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from conftest import run_module
 
 pytestmark = pytest.mark.slow
@@ -41,7 +42,6 @@ def test_int8_model_takes_raw_uint8_pixels_and_gives_uint8_probabilities(convert
 
 def test_labels_travel_inside_the_model_and_beside_it(converted, elpv_subset):
     from edge_runtime.metadata import read_labels as labels_in_model
-
     from labels import builtin_labels_path, read_labels
 
     expected = read_labels(builtin_labels_path("elpv"))

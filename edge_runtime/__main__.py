@@ -1,0 +1,152 @@
+"""Command line of the edge runtime: `python -m edge_runtime classify --model M.tflite IMAGE...`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from edge_runtime.errors import EXIT_USER_ERROR, UserError, cli_main
+
+LABELS_BESIDE_MODEL = "labels.txt"
+
+
+def _positive_int(text: str) -> int:
+    """argparse type: an integer of 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `python -m edge_runtime` parser, one subcommand per task."""
+    parser = argparse.ArgumentParser(prog="python -m edge_runtime", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    classify = commands.add_parser("classify", help="classify image files with a .tflite model")
+    classify.add_argument("images", nargs="+", metavar="IMAGE", help="image files to classify")
+    classify.add_argument("--model", required=True, help="the .tflite model")
+    classify.add_argument(
+        "--labels",
+        help="labels file (one name per line), for models without embedded labels; "
+        f"default: the model's own labels, else {LABELS_BESIDE_MODEL} beside the model",
+    )
+    classify.add_argument(
+        "--top-k", type=_positive_int, default=3, help="classes shown per image (default 3)"
+    )
+    classify.add_argument("--threshold", type=float, default=0.0, help="lowest score shown (default 0.0)")
+    classify.add_argument("--threads", type=_positive_int, help="interpreter CPU threads")
+    classify.add_argument(
+        "--backend", help="ai_edge_litert, tflite_runtime or tensorflow (default: first installed)"
+    )
+    classify.add_argument("--delegate", help="delegate library to load, e.g. libedgetpu.so.1")
+    classify.add_argument("--json", action="store_true", help="print one JSON object per image")
+    classify.add_argument(
+        "-v", "--verbose", action="store_true", help="log the model, backend and labels used"
+    )
+    return parser
+
+
+def resolve_labels(
+    model_path: Path, labels_file: str | None, num_classes: int
+) -> tuple[list[str] | None, str]:
+    """Finds the class names: --labels if given, else the model's embedded labels, else labels.txt beside it.
+
+    An explicit --labels wins (e.g. translated names); the labels inside the model come next
+    because they travel with it and cannot go stale.
+
+    Returns:
+      The names (None: show class indices) and where they came from, for logs.
+
+    Raises:
+      UserError: A labels file that cannot be read or does not match the model's outputs.
+    """
+    from labels import read_labels
+
+    if labels_file is not None:
+        names, source = read_labels(labels_file), labels_file
+    else:
+        names, source = _embedded_labels(model_path), f"{model_path} (embedded)"
+    beside = model_path.with_name(LABELS_BESIDE_MODEL)
+    if names is None and beside.is_file():
+        names, source = read_labels(beside), str(beside)
+    if names is None:
+        return None, "none (class indices)"
+    if len(names) != num_classes:
+        raise UserError(
+            f"{source}: {len(names)} labels but the model has {num_classes} outputs; "
+            "use the labels file written with this model"
+        )
+    return names, source
+
+
+def _embedded_labels(model_path: Path) -> list[str] | None:
+    """The labels packed inside the model's metadata, or None when it records none."""
+    from edge_runtime.metadata import read_labels
+
+    return read_labels(model_path.read_bytes(), source=str(model_path))
+
+
+def _print_result(image: str, classes: list, as_json: bool, threshold: float) -> None:
+    """Prints one image's classes as text lines or as one JSON object."""
+    if as_json:
+        rows = [{"id": c.id, "label": c.label, "score": round(c.score, 6)} for c in classes]
+        print(json.dumps({"image": image, "classes": rows}), flush=True)
+        return
+    print(image)
+    for c in classes:
+        print(f"  {c.score:.4f}  {c.label if c.label is not None else f'class {c.id}'}")
+    if not classes:
+        print(f"  (no class scored {threshold} or more)")
+    sys.stdout.flush()
+
+
+def run_classify(args: argparse.Namespace) -> int:
+    """Classifies every image; a bad image is one `error:` line, the rest still run."""
+    from edge_runtime.classify import classify_image
+    from edge_runtime.common import input_dtype, input_size, output_details
+    from edge_runtime.image import load_rgb
+    from edge_runtime.interpreter import backend_name, make_interpreter
+
+    model_path = Path(args.model)
+    interpreter = make_interpreter(
+        model_path, num_threads=args.threads, backend=args.backend, delegate=args.delegate
+    )
+    num_classes = int(output_details(interpreter)["shape"][-1])
+    labels, labels_source = resolve_labels(model_path, args.labels, num_classes)
+    if args.verbose:
+        width, height = input_size(interpreter)
+        print(
+            f"model: {model_path} ({width}x{height} {input_dtype(interpreter)} input, {num_classes} classes), "
+            f"backend: {backend_name(interpreter)}, labels: {labels_source}",
+            file=sys.stderr,
+        )
+    failed = 0
+    for image in args.images:
+        try:
+            rgb = load_rgb(image)
+        except (ValueError, OSError) as err:  # UserError, FileNotFoundError, unreadable file
+            print(f"error: {err}", file=sys.stderr, flush=True)
+            failed += 1
+            continue
+        classes = classify_image(interpreter, rgb, top_k=args.top_k, threshold=args.threshold, labels=labels)
+        _print_result(image, classes, args.json, args.threshold)
+    return EXIT_USER_ERROR if failed else 0
+
+
+@cli_main
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parses the command line and runs the subcommand."""
+    args = build_parser().parse_args(argv)
+    if args.command == "classify":
+        return run_classify(args)
+    raise UserError(f"unknown command {args.command!r}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

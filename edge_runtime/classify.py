@@ -1,0 +1,99 @@
+"""Top-k classes from a classification model's scores, and one-call image classification."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from edge_runtime import common
+from edge_runtime.image import resize
+
+
+@dataclass(frozen=True)
+class Class:
+    """One classification result.
+
+    Attributes:
+      id: The class index (position in the model's output).
+      score: The dequantized score, 0..1 for a softmax model.
+      label: The class name, or None when no labels were given.
+    """
+
+    id: int
+    score: float
+    label: str | None = None
+
+
+def get_classes_from_scores(
+    scores: np.ndarray,
+    top_k: int = 1,
+    threshold: float = 0.0,
+    labels: Sequence[str] | None = None,
+) -> list[Class]:
+    """Picks the best classes from a score vector.
+
+    Classes scoring at least `threshold` are kept, best first; equal scores are ordered by
+    class id so results are the same on every run and platform.
+
+    Args:
+      scores: One score per class (any shape that flattens to 1-D).
+      top_k: The most classes to return (>= 1).
+      threshold: The lowest score kept.
+      labels: Class names, one per score, or None.
+
+    Returns:
+      Up to `top_k` classes, score descending then id ascending.
+
+    Raises:
+      ValueError: top_k is below 1, or the labels do not match the number of scores.
+    """
+    if isinstance(top_k, bool) or top_k < 1:
+        raise ValueError(f"top_k={top_k!r}: must be 1 or more")
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    if labels is not None and len(labels) != scores.size:
+        raise ValueError(f"{len(labels)} labels for {scores.size} class scores; give one label per class")
+    ids = np.flatnonzero(scores >= threshold)
+    # lexsort sorts by the last key first: score descending, then id ascending on ties.
+    order = ids[np.lexsort((ids, -scores[ids]))][:top_k]
+    return [Class(int(i), float(scores[i]), labels[i] if labels is not None else None) for i in order]
+
+
+def get_classes(
+    interpreter: Any,
+    top_k: int = 1,
+    threshold: float = 0.0,
+    labels: Sequence[str] | None = None,
+) -> list[Class]:
+    """Top classes of the interpreter's last `invoke`; see `get_classes_from_scores`."""
+    return get_classes_from_scores(common.get_scores(interpreter), top_k, threshold, labels)
+
+
+def classify_image(
+    interpreter: Any,
+    rgb: np.ndarray,
+    top_k: int = 3,
+    threshold: float = 0.0,
+    labels: Sequence[str] | None = None,
+) -> list[Class]:
+    """Resizes an image to the model's input, runs the model and returns its top classes.
+
+    Args:
+      interpreter: The interpreter, tensors allocated.
+      rgb: An HxWx3 uint8 RGB image of any size, raw pixels.
+      top_k: The most classes to return.
+      threshold: The lowest score kept.
+      labels: Class names, one per model output, or None.
+
+    Returns:
+      Up to `top_k` classes, best first.
+
+    Raises:
+      ValueError: Bad top_k, labels or image.
+    """
+    width, height = common.input_size(interpreter)
+    common.set_input(interpreter, resize(rgb, width, height))
+    interpreter.invoke()
+    return get_classes(interpreter, top_k, threshold, labels)

@@ -1,0 +1,145 @@
+"""Tests for edge_runtime.classify: top-k/threshold logic and image classification on real models."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from edge_runtime.classify import Class, classify_image, get_classes, get_classes_from_scores
+from edge_runtime.common import get_scores, input_size, set_input
+from edge_runtime.image import load_rgb, resize
+from edge_runtime.interpreter import make_interpreter
+
+MODES = ["float32", "uint8", "int8"]
+
+
+def _ids(classes: list[Class]) -> list[int]:
+    return [c.id for c in classes]
+
+
+@pytest.mark.parametrize(
+    ("scores", "top_k", "threshold", "expected"),
+    [
+        ([0.1, 0.6, 0.3], 1, 0.0, [1]),
+        ([0.1, 0.6, 0.3], 3, 0.0, [1, 2, 0]),
+        ([0.1, 0.6, 0.3], 10, 0.0, [1, 2, 0]),
+        # Threshold is inclusive.
+        ([0.1, 0.6, 0.3], 3, 0.3, [1, 2]),
+        ([0.1, 0.6, 0.3], 3, 0.30001, [1]),
+        ([0.1, 0.6, 0.3], 3, 0.7, []),
+        # Ties go to the lower id, whatever their positions.
+        ([0.2, 0.4, 0.0, 0.4, 0.2], 5, 0.0, [1, 3, 0, 4, 2]),
+        ([0.25, 0.25, 0.25, 0.25], 2, 0.0, [0, 1]),
+        # NaN never passes a threshold; negative scores are ordinary numbers.
+        ([np.nan, 0.5, -1.0], 3, -2.0, [1, 2]),
+        # A (1, N) model output flattens.
+        ([[0.3, 0.7]], 2, 0.0, [1, 0]),
+    ],
+)
+def test_top_k_and_threshold(scores, top_k, threshold, expected):
+    assert _ids(get_classes_from_scores(np.array(scores), top_k, threshold)) == expected
+
+
+def test_results_carry_scores_and_labels():
+    scores = np.array([0.125, 0.5, 0.375], dtype=np.float32)
+    classes = get_classes_from_scores(scores, 2, labels=["cat", "dog", "eel"])
+    assert classes == [Class(1, 0.5, "dog"), Class(2, 0.375, "eel")]
+    assert all(type(c.score) is float and type(c.id) is int for c in classes)
+    assert get_classes_from_scores(scores, 1) == [Class(1, 0.5, None)]
+
+
+def test_class_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Class(0, 0.5).score = 1.0  # type: ignore[misc]
+
+
+def test_ordering_does_not_depend_on_input_order():
+    rng = np.random.default_rng(0)
+    scores = rng.choice([0.1, 0.2, 0.3], size=50)
+    classes = get_classes_from_scores(scores, 50)
+    keys = [(-c.score, c.id) for c in classes]
+    assert keys == sorted(keys) and len(classes) == 50
+
+
+def test_bad_top_k_and_labels():
+    with pytest.raises(ValueError, match=r"^top_k=0: must be 1 or more$"):
+        get_classes_from_scores(np.ones(3), 0)
+    with pytest.raises(ValueError, match=r"^2 labels for 3 class scores; give one label per class$"):
+        get_classes_from_scores(np.ones(3), 1, labels=["a", "b"])
+
+
+def _write_images(folder: Path) -> list[Path]:
+    """Gradients, noise and flat colours of several sizes, as PNG and JPEG files."""
+    rng = np.random.default_rng(7)
+    ramp_x, ramp_y = np.meshgrid(np.linspace(0, 255, 96), np.linspace(0, 255, 72))
+    arrays = {
+        "ramp_rg.png": np.stack([ramp_x, ramp_y, np.full_like(ramp_x, 60)], axis=-1),
+        "ramp_gray.jpg": np.stack([ramp_x] * 3, axis=-1),
+        "ramp_inverse.png": 255 - np.stack([ramp_y, ramp_x, ramp_y], axis=-1),
+        "noise.png": rng.integers(0, 256, (50, 40, 3)),
+        "noise_big.jpg": rng.integers(0, 256, (300, 400, 3)),
+        "blocks.png": rng.integers(0, 256, (4, 4, 3)).repeat(16, axis=0).repeat(16, axis=1),
+        "red.png": np.full((32, 32, 3), (255, 0, 0)),
+        "green.jpg": np.full((20, 30, 3), (0, 255, 0)),
+        "blue.png": np.full((32, 32, 3), (0, 0, 255)),
+        "white.png": np.full((32, 32, 3), 255),
+        "gray.png": np.full((10, 10, 3), 128),
+    }
+    paths = []
+    for name, array in arrays.items():
+        path = folder / name
+        Image.fromarray(array.astype(np.uint8)).save(
+            path, **({"quality": 95} if name.endswith(".jpg") else {})
+        )
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def interpreters(tiny_tflite):
+    return {mode: make_interpreter(tiny_tflite[mode]) for mode in MODES}
+
+
+def test_three_variants_agree_on_top1(interpreters, tmp_path):
+    margin_checked, float_top1 = 0, set()
+    for path in _write_images(tmp_path):
+        rgb = load_rgb(path)
+        results = {m: classify_image(i, rgb, top_k=3) for m, i in interpreters.items()}
+        scores = {m: np.array([c.score for c in sorted(r, key=lambda c: c.id)]) for m, r in results.items()}
+        assert all(len(r) == 3 for r in results.values())
+        assert results["uint8"] == results["int8"], path.name
+        np.testing.assert_allclose(scores["int8"], scores["float32"], atol=4 / 256, err_msg=path.name)
+        # Where the float model is not near a tie, quantization must not flip its answer.
+        best, second = sorted(scores["float32"])[::-1][:2]
+        if best - second > 3 / 256:
+            margin_checked += 1
+            assert results["int8"][0].id == results["float32"][0].id, path.name
+        float_top1.add(results["float32"][0].id)
+    assert margin_checked >= 8
+    assert len(float_top1) >= 2, "the images should not all land in one class"
+
+
+def test_classify_image_resizes_then_runs(interpreters):
+    interpreter = interpreters["int8"]
+    rgb = np.random.default_rng(3).integers(0, 256, (120, 90, 3), dtype=np.uint8)
+    width, height = input_size(interpreter)
+    set_input(interpreter, resize(rgb, width, height))
+    interpreter.invoke()
+    manual = get_classes_from_scores(get_scores(interpreter), 2, 0.0, ["a", "b", "c"])
+    assert get_classes(interpreter, 2, 0.0, ["a", "b", "c"]) == manual
+    assert classify_image(interpreter, rgb, top_k=2, labels=["a", "b", "c"]) == manual
+
+
+def test_classify_image_threshold_and_top_k(interpreters):
+    rgb = np.full((32, 32, 3), 90, dtype=np.uint8)
+    everything = classify_image(interpreters["uint8"], rgb, top_k=3)
+    assert [c.score for c in everything] == sorted((c.score for c in everything), reverse=True)
+    assert classify_image(interpreters["uint8"], rgb, top_k=1) == everything[:1]
+    assert (
+        classify_image(interpreters["uint8"], rgb, top_k=3, threshold=everything[1].score) == everything[:2]
+    )
+    assert classify_image(interpreters["uint8"], rgb, top_k=3, threshold=1.01) == []
