@@ -82,8 +82,8 @@ def export_all(
     existing = [str(p) for p in outputs if p.exists()]
     if existing and not options.force:
         raise UserError(f"{existing[0]}: already exists; pass --force to replace it")
-    class_names = read_labels(labels_path)
     model = load_keras_model(model_path)
+    class_names = read_labels(labels_path)
     width, height = image_input_size(model)
     units = model.outputs[0].shape[-1]
     if units != len(class_names):
