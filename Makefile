@@ -45,7 +45,7 @@ clients: $(CLIENTS_VENV)/.installed
 
 INT8 := $(TFLITE_DIR)/model_int8.tflite
 KERAS := $(MODEL_DIR)/model.keras
-DATA_DONE := $(DATA)/.exported
+DATA_DONE := $(DATA)/export.json
 TRAIN_CMD = $(PY) -m train --data $(DATA)/train --out $(MODEL_DIR) $(TRAIN_ARGS)
 CONVERT_CMD = $(PY) -m convert --model $(KERAS) --calibration-data $(DATA)/train --out $(TFLITE_DIR) --force $(CONVERT_ARGS)
 
@@ -56,7 +56,6 @@ data: $(DATA_DONE)
 $(DATA_DONE): | $(VENV)/.installed
 	@echo "== data: exporting ELPV to $(DATA)"
 	$(PY) -m train.elpv --out $(DATA)
-	@touch $@
 
 train: $(DATA_DONE) | $(VENV)/.installed
 	@echo "== train: $(DATA)/train -> $(MODEL_DIR)"

@@ -48,6 +48,8 @@ def read_class_folder(root: str | os.PathLike, class_names: list[str] | None = N
         classes, or a class of `class_names` without a folder.
     """
     root = Path(root)
+    if root.is_file():
+        raise UserError(f"{root}: is a file; pass the dataset folder that holds one sub-folder per class")
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such dataset folder")
     found = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))

@@ -18,7 +18,8 @@ from edge_runtime.files import atomic_write_text
 from labels import builtin_labels_path, read_labels
 
 TRAIN_FRACTION = 0.75
-DEFECT_THRESHOLD = 0.5
+DEFECT_THRESHOLD = 0.5  # cells with a defect probability of 2/3 or 1 are defective
+FUNCTIONAL, DEFECTIVE = "functional", "defective"
 MARKER = "export.json"
 SPLITS = ("train", "test")
 
@@ -65,20 +66,30 @@ def split_rows(
     """Assigns each image to a class by its probability and splits every class 75/25 with `seed`.
 
     Splitting each class on its own keeps the defect ratio of train and test equal (stratified).
+
+    Args:
+      rows: (image path, defect probability) pairs, as read_elpv_labels returns them.
+      class_names: The ELPV classes in label order: 'functional' and 'defective', either order.
+      seed: Seed of the split.
+
+    Returns:
+      splits[split][class] = image paths in shuffled order (so any prefix is a random sample),
+      for split 'train' and 'test'.
     """
-    functional, defective = class_names
-    by_class: dict[str, list[str]] = {functional: [], defective: []}
+    if sorted(class_names) != [DEFECTIVE, FUNCTIONAL]:
+        raise UserError(f"ELPV classes must be {DEFECTIVE!r} and {FUNCTIONAL!r}, got {class_names}")
+    by_class: dict[str, list[str]] = {FUNCTIONAL: [], DEFECTIVE: []}
     for path, probability in rows:
-        by_class[defective if probability >= DEFECT_THRESHOLD else functional].append(path)
+        by_class[DEFECTIVE if probability >= DEFECT_THRESHOLD else FUNCTIONAL].append(path)
     rng = np.random.default_rng(seed)
     splits: dict[str, dict[str, list[str]]] = {split: {} for split in SPLITS}
-    for name in class_names:
+    for name in (FUNCTIONAL, DEFECTIVE):
         paths = sorted(by_class[name])
         order = rng.permutation(len(paths))
         n_train = round(len(paths) * TRAIN_FRACTION)
-        splits["train"][name] = sorted(paths[i] for i in order[:n_train])
-        splits["test"][name] = sorted(paths[i] for i in order[n_train:])
-    return splits
+        splits["train"][name] = [paths[i] for i in order[:n_train]]
+        splits["test"][name] = [paths[i] for i in order[n_train:]]
+    return {split: {name: splits[split][name] for name in class_names} for split in SPLITS}
 
 
 def _finished_export(root: Path, settings: dict) -> dict | None:
@@ -95,7 +106,9 @@ def _check_replaceable(root: Path) -> None:
     if root.exists() and not root.is_dir():
         raise UserError(f"{root}: is a file; pass a folder path for the export")
     if root.is_dir() and any(root.iterdir()) and not (root / MARKER).is_file():
-        raise UserError(f"{root}: folder is not empty and holds no ELPV export; choose an empty or new folder")
+        raise UserError(
+            f"{root}: folder is not empty and holds no ELPV export; choose an empty or new folder"
+        )
 
 
 def export(
@@ -103,7 +116,8 @@ def export(
 ) -> ExportSummary:
     """Writes ROOT/{train,test}/<class>/*.png from the installed elpv-dataset package.
 
-    Classes come from labels/elpv.txt: 'functional' (defect probability < 0.5) and 'defective'.
+    Classes are those of labels/elpv.txt, in its order: 'functional' (defect probability < 0.5)
+    and 'defective' (>= 0.5).
     Files are written to a temporary sibling folder that is renamed to ROOT when complete, so
     ROOT is either absent, empty, or a whole export with its marker (export.json, the counts).
     A finished export with the same settings is reused.
@@ -125,10 +139,10 @@ def export(
     if unknown:
         raise UserError(f"per_class_limit: unknown split(s) {unknown}; use 'train' and/or 'test'")
     settings = {"seed": seed, "per_class_limit": {k: limits[k] for k in sorted(limits)}}
+    _check_replaceable(root)
     marker = _finished_export(root, settings)
     if marker is not None:
         return ExportSummary(root=root, counts=marker["counts"], reused=True)
-    _check_replaceable(root)
 
     data_dir = Path(str(resources.files("elpv_dataset") / "data"))
     class_names = read_labels(builtin_labels_path("elpv"))
