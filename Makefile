@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: all setup clients data train convert evaluate classify test lint clean
+.PHONY: all setup clients data train convert evaluate classify edgetpu test lint clean
 
 all: evaluate classify
 	@echo "== done: $(TFLITE_DIR)/model_int8.tflite (with metadata and labels), $(BUILD)/evaluation.json"

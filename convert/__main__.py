@@ -1,4 +1,4 @@
-"""`python -m convert`: a saved Keras model to int8 and float32 .tflite files with metadata and labels."""
+"""`python -m convert`: a saved Keras model to .tflite (any mode) plus a float32 comparison model, gated, with a card."""
 
 from __future__ import annotations
 
@@ -7,23 +7,31 @@ import json
 import sys
 from pathlib import Path
 
-from convert.converter import IO_TYPES, RECOMMENDED_CALIBRATION_IMAGES
+from convert.modes import CLIENTS_HELP, IO_TYPES, QUANTIZATIONS, RECOMMENDED_CALIBRATION_IMAGES
 from edge_runtime.errors import UserError, cli_main
 
-CLIENTS_HELP = """\
-which clients accept which model:
-  int8, --io uint8 (default)  TFLite Task Library, MediaPipe Tasks, Coral Edge TPU (after edgetpu_compiler), CPU
-  int8, --io int8             CPU interpreters only (the Task Library and MediaPipe accept uint8/float32 I/O only)
-  float32                     TFLite Task Library, MediaPipe Tasks, CPU; not the Edge TPU
+EXIT_GATE_FAILED = 1
+
+EPILOG = (
+    CLIENTS_HELP
+    + """
+files: model_<quantize>.tflite (model_int8_int8io.tflite for int8 I/O), model_float32.tflite, labels.txt,
+model_card.json and MODEL_CARD.md in --out.
+
+accuracy gate: the Keras model and each .tflite (through edge_runtime) classify the test images; when a
+model loses more than --max-accuracy-drop points, nothing is written (unless --keep-failed) and the exit
+status is 1. Bad input exits 2.
 """
+)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m convert",
-        description="Convert a saved Keras image classifier to a full-integer int8 .tflite (uint8 input and "
-        "output, batch 1) and a float32 .tflite, both with TFLite Metadata and their labels.",
-        epilog=CLIENTS_HELP,
+        description="Convert a saved Keras image classifier to .tflite with TFLite Metadata and labels: by default "
+        "full-integer int8 with uint8 input and output, batch 1, plus a float32 comparison model; check "
+        "both against the Keras model on held-out images; write a model card beside them.",
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--model", required=True, type=Path, help="the saved Keras model (model.keras)")
@@ -35,19 +43,46 @@ def _parser() -> argparse.ArgumentParser:
         help="folder of training images, searched recursively (default: the training data in train_config.json)",
     )
     parser.add_argument(
-        "--calibration-images",
-        type=int,
-        default=RECOMMENDED_CALIBRATION_IMAGES,
-        help="images that calibrate the int8 ranges (default: %(default)s, or all if fewer)",
+        "--quantize", choices=QUANTIZATIONS, default="int8", help="quantization mode (default: %(default)s)"
     )
     parser.add_argument(
         "--io",
         dest="io_type",
-        choices=[t for t in IO_TYPES if t != "float32"],
-        default="uint8",
-        help="int8 model input/output type (default: %(default)s)",
+        choices=IO_TYPES,
+        help="input/output type: uint8 (default) or int8 for --quantize int8; float32 for the other modes",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seeds the choice of calibration images")
+    parser.add_argument(
+        "--calibration-images",
+        type=int,
+        default=RECOMMENDED_CALIBRATION_IMAGES,
+        help="images that calibrate the int8 ranges (default: %(default)s, or all if fewer; seeded)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seeds the calibration sample and the held-out split"
+    )
+    parser.add_argument(
+        "--test-data",
+        type=Path,
+        help="held-out class folders for the accuracy gate (default: the 'test' folder beside the calibration "
+        "folder, else a seeded 20%% of the calibration folder, not used for calibration)",
+    )
+    parser.add_argument(
+        "--max-accuracy-drop",
+        type=float,
+        default=1.0,
+        help="most accuracy points a converted model may lose against the Keras model (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--keep-failed",
+        action="store_true",
+        help="write the models even when they fail the gate (exit stays 1)",
+    )
+    parser.add_argument(
+        "--latency-runs",
+        type=int,
+        default=20,
+        help="timed invokes per thread count for the card (default: %(default)s)",
+    )
     parser.add_argument("--name", help="model name in the metadata (default: from the Keras model)")
     parser.add_argument("--description", help="model description in the metadata")
     parser.add_argument("--author", default="edge image classifier pipeline", help="metadata author")
@@ -63,7 +98,7 @@ def _training_data(model_path: Path) -> Path | None:
     if not config.is_file():
         return None
     try:
-        data = json.loads(config.read_text(encoding="utf-8")).get("data")
+        data = json.loads(config.read_text(encoding="utf-8")).get("dataset")
     except (json.JSONDecodeError, AttributeError):
         raise UserError(f"{config}: not valid JSON; pass --calibration-data") from None
     return Path(data) if data else None
@@ -71,20 +106,24 @@ def _training_data(model_path: Path) -> Path | None:
 
 @cli_main
 def main(argv: list[str] | None = None) -> int:
+    from convert.converter import ConvertOptions
     from convert.export import ExportOptions, export_all
+    from convert.gate import GateOptions, format_gate
 
     args = _parser().parse_args(argv)
+    # Options first: a wrong flag is reported before TensorFlow's multi-second import.
+    conversion = ConvertOptions(args.quantize, args.io_type, args.calibration_images, args.seed)
+    gate = GateOptions(args.max_accuracy_drop, args.test_data, seed=args.seed, keep_failed=args.keep_failed)
     labels = args.labels or args.model.parent / "labels.txt"
     calibration = args.calibration_data or _training_data(args.model)
-    if calibration is None:
+    if calibration is None and (conversion.needs_calibration or args.test_data is None):
         raise UserError(
-            f"{args.model}: no train_config.json beside it naming the training data; "
-            "pass --calibration-data DIR"
+            f"{args.model}: no train_config.json beside it naming the training data; pass --calibration-data DIR"
         )
     options = ExportOptions(
-        io_type=args.io_type,
-        calibration_images=args.calibration_images,
-        seed=args.seed,
+        conversion=conversion,
+        gate=gate,
+        latency_runs=args.latency_runs,
         name=args.name,
         description=args.description,
         author=args.author,
@@ -92,9 +131,18 @@ def main(argv: list[str] | None = None) -> int:
         version=args.model_version,
         force=args.force,
     )
-    written = export_all(args.model, labels, calibration, args.out, options)
-    for path in written:
+    result = export_all(args.model, labels, calibration, args.out, options)
+    print(format_gate(result.gate))
+    for path in result.written:
         print(f"wrote {path} ({path.stat().st_size / 1024:.1f} KiB)")
+    if not result.passed:
+        kept = "written anyway (--keep-failed)" if result.written else f"nothing written to {args.out}"
+        print(
+            f"error: accuracy gate failed: {result.gate.failures()} (max {args.max_accuracy_drop:.2f}); {kept}; "
+            "calibrate on more images, try --quantize float16 or dynamic, or raise --max-accuracy-drop",
+            file=sys.stderr,
+        )
+        return EXIT_GATE_FAILED
     return 0
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from convert.calibration import to_channels
 from edge_runtime.errors import UserError
 from edge_runtime.folders import read_class_folder
 from edge_runtime.image import load_resized
@@ -47,23 +49,37 @@ class EvaluationSet:
     skipped: list[str] = field(default_factory=list)
 
 
-def load_evaluation_set(
-    folder: str | os.PathLike, class_names: list[str], width: int, height: int
+def load_files(
+    files: Sequence[tuple[Path, int]], class_names: list[str], width: int, height: int, channels: int = 3
 ) -> EvaluationSet:
-    """Reads ROOT/<class>/* for the given classes, resized as the runtime does; skips unreadable files."""
-    dataset = read_class_folder(folder, class_names)
+    """Reads labelled image files at the model's size and depth, as the runtime does; skips unreadable files.
+
+    Raises:
+      UserError: None of the files can be read.
+    """
     images, labels, skipped = [], [], []
-    for path, label in dataset.files:
+    for path, label in files:
         try:
             images.append(load_resized(path, width, height))
             labels.append(label)
         except UserError as err:
             skipped.append(str(err))
     if not images:
-        raise UserError(f"{folder}: no readable images to evaluate on")
+        folders = sorted({str(Path(p).parent.parent) for p, _ in files}) or ["(no files)"]
+        raise UserError(f"{folders[0]}: no readable images to evaluate on")
     if skipped:
-        print(f"evaluate: skipped {len(skipped)} unreadable image(s) in {folder}", file=sys.stderr)
-    return EvaluationSet(np.stack(images), np.asarray(labels), list(class_names), skipped)
+        print(f"evaluate: skipped {len(skipped)} unreadable image(s)", file=sys.stderr)
+    return EvaluationSet(
+        to_channels(np.stack(images), channels), np.asarray(labels), list(class_names), skipped
+    )
+
+
+def load_evaluation_set(
+    folder: str | os.PathLike, class_names: list[str], width: int, height: int, channels: int = 3
+) -> EvaluationSet:
+    """Reads ROOT/<class>/* for the given classes, resized as the runtime does; skips unreadable files."""
+    dataset = read_class_folder(folder, class_names)
+    return load_files(dataset.files, class_names, width, height, channels)
 
 
 def keras_scores(model, images: np.ndarray, name: str = "keras_float32", batch_size: int = 32) -> ModelScores:
@@ -73,9 +89,15 @@ def keras_scores(model, images: np.ndarray, name: str = "keras_float32", batch_s
 
 
 def tflite_scores(
-    model_path: str | os.PathLike, images: np.ndarray, name: str | None = None, num_threads: int | None = None
+    model_path: str | os.PathLike | bytes,
+    images: np.ndarray,
+    name: str | None = None,
+    num_threads: int | None = None,
 ) -> ModelScores:
-    """Runs a .tflite model through edge_runtime, one image at a time (batch 1, as on the device)."""
+    """Runs a .tflite model (path or bytes) through edge_runtime, one image at a time (batch 1, as on the device).
+
+    `images` are (N, H, W, channels) uint8 at the model's input size and depth; give `name` for bytes.
+    """
     from edge_runtime.common import get_scores, set_input
     from edge_runtime.interpreter import make_interpreter
 
@@ -86,7 +108,9 @@ def tflite_scores(
         interpreter.invoke()
         rows.append(np.array(get_scores(interpreter), dtype=np.float32))
     probabilities = np.stack(rows)
-    return ModelScores(name or Path(model_path).stem, np.argmax(probabilities, axis=1), probabilities)
+    if name is None:
+        name = "model" if isinstance(model_path, bytes) else Path(model_path).stem
+    return ModelScores(name, np.argmax(probabilities, axis=1), probabilities)
 
 
 def report(evaluation: EvaluationSet, results: list[ModelScores], reference: str | None = None) -> dict:
@@ -139,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     import json
 
-    from convert.converter import image_input_size, load_keras_model
+    from convert.converter import image_input_shape, load_keras_model
     from edge_runtime.errors import cli_main
     from edge_runtime.files import atomic_write_text
     from labels import read_labels
@@ -161,8 +185,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise FileNotFoundError(f"{path}: no such .tflite model (run make convert first)")
         class_names = read_labels(args.labels or args.keras.parent / "labels.txt")
         model = load_keras_model(args.keras)
-        width, height = image_input_size(model)
-        evaluation = load_evaluation_set(args.data, class_names, width, height)
+        width, height, channels = image_input_shape(model)
+        evaluation = load_evaluation_set(args.data, class_names, width, height, channels)
         print(
             f"evaluate: {len(evaluation.labels)} images from {args.data} at {width}x{height}", file=sys.stderr
         )

@@ -1,37 +1,43 @@
-"""Writes the int8 and float32 .tflite files, each with metadata and labels, and labels.txt beside them."""
+"""Converts, gates and writes: the chosen mode and the float32 comparison model, labels.txt and the model card."""
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from convert.converter import ConvertOptions, calibration_set, convert, image_input_size, load_keras_model
+from convert.converter import ConvertOptions, calibration_set, convert, image_input_shape, load_keras_model
+from convert.gate import GateOptions, GateResult, resolve_test_data, run_gate
+from convert.modes import model_filename
 from edge_runtime.errors import UserError
 from edge_runtime.files import atomic_write_bytes
+from edge_runtime.folders import list_images
 from labels import format_labels, read_labels
 
 INT8_NAME = "model_int8.tflite"
 FLOAT32_NAME = "model_float32.tflite"
 LABELS_NAME = "labels.txt"
+FLOAT32 = ConvertOptions("float32")
 
 
 @dataclass(frozen=True)
 class ExportOptions:
-    """Conversion settings plus what the metadata says about the model.
+    """Conversion, gate and card settings plus what the metadata says about the model.
 
     Attributes:
-      io_type: Input/output type of the int8 model ('uint8' or 'int8').
-      calibration_images: Calibration sample size.
-      seed: Seeds the calibration sample.
+      conversion: The mode to convert to; a float32 comparison model is always made too.
+      gate: The accuracy gate.
+      latency_runs: Timed invokes per thread count for the model card (after `latency_warmup`).
+      latency_warmup: Untimed invokes first.
       name, description, author, license, version: Model metadata; name and description
         default to the Keras model's name and a sentence listing the classes.
       force: Replace existing output files.
     """
 
-    io_type: str = "uint8"
-    calibration_images: int = 300
-    seed: int = 0
+    conversion: ConvertOptions = field(default_factory=ConvertOptions)
+    gate: GateOptions = field(default_factory=GateOptions)
+    latency_runs: int = 20
+    latency_warmup: int = 3
     name: str | None = None
     description: str | None = None
     author: str = "edge image classifier pipeline"
@@ -39,11 +45,34 @@ class ExportOptions:
     version: str = "1"
     force: bool = False
 
+    def __post_init__(self) -> None:
+        if self.latency_runs < 1:
+            raise UserError(f"--latency-runs {self.latency_runs}: must be at least 1")
+        if self.latency_warmup < 0:
+            raise UserError(f"latency warm-up {self.latency_warmup}: must be 0 or more")
 
-def model_metadata(name: str, description: str, class_names: list[str], options: ExportOptions):
-    """The TFLite Metadata of one of our classifiers: raw-pixel RGB input, probabilities out."""
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What a run did: the gate's verdict and the files written (none when the gate failed)."""
+
+    gate: GateResult
+    written: tuple[Path, ...]
+    card: dict | None = None
+
+    @property
+    def passed(self) -> bool:
+        """Whether every model passed the accuracy gate."""
+        return self.gate.passed
+
+
+def model_metadata(
+    name: str, description: str, class_names: list[str], options: ExportOptions, channels: int = 3
+):
+    """The TFLite Metadata of one of our classifiers: raw-pixel image input, probabilities out."""
     from edge_runtime.metadata import ImageInputMetadata, ModelMetadata, ProbabilityOutputMetadata
 
+    color = "RGB" if channels == 3 else "GRAYSCALE"
     return ModelMetadata(
         name=name,
         description=description,
@@ -52,9 +81,10 @@ def model_metadata(name: str, description: str, class_names: list[str], options:
         license=options.license,
         input=ImageInputMetadata(
             name="image",
-            description="RGB image, raw 0..255 pixels, resized to the input size",
+            description=f"{color} image, raw 0..255 pixels, resized to the input size",
             mean=(0.0,),
             std=(1.0,),
+            color_space=color,
         ),
         output=ProbabilityOutputMetadata(
             name="probability",
@@ -64,50 +94,133 @@ def model_metadata(name: str, description: str, class_names: list[str], options:
     )
 
 
-def export_all(
-    model_path: Path, labels_path: Path, calibration_folder: Path, out_dir: Path, options: ExportOptions
-) -> list[Path]:
-    """Converts `model_path` to int8 and float32 .tflite files in `out_dir`.
+def output_names(conversion: ConvertOptions) -> list[str]:
+    """The files a run writes, in writing order: models, labels, model card."""
+    from convert.model_card import CARD_JSON, CARD_MD
 
-    Returns:
-      The paths written: int8 model, float32 model, labels.txt.
+    models = [model_filename(conversion)] + ([FLOAT32_NAME] if conversion.quantize != "float32" else [])
+    return [*models, LABELS_NAME, CARD_JSON, CARD_MD]
 
-    Raises:
-      UserError: Existing outputs without `force`, labels that do not match the model's
-        output, or a conversion that fails its checks (nothing is written then).
-    """
-    from convert.metadata_writer import populate
 
-    outputs = [out_dir / INT8_NAME, out_dir / FLOAT32_NAME, out_dir / LABELS_NAME]
-    existing = [str(p) for p in outputs if p.exists()]
-    if existing and not options.force:
-        raise UserError(f"{existing[0]}: already exists; pass --force to replace it")
-    model = load_keras_model(model_path)
-    class_names = read_labels(labels_path)
-    width, height = image_input_size(model)
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _check_inputs(
+    model, model_path: Path, class_names: list[str], labels_path: Path, calibration, conversion
+):
+    """Raises UserError when the labels do not fit the model or int8 has no calibration images."""
     units = model.outputs[0].shape[-1]
     if units != len(class_names):
         raise UserError(f"{labels_path}: {len(class_names)} labels but {model_path} has {units} outputs")
-    name = options.name or model.name
-    description = options.description or (
-        f"Classifies a {width}x{height} RGB image into {len(class_names)} classes: {', '.join(class_names)}."
-    )
-    meta = model_metadata(name, description, class_names, options)
-    files = {LABELS_NAME: format_labels(class_names).encode("utf-8")}
+    if not conversion.needs_calibration:
+        return
+    if calibration is None:
+        raise UserError("int8 conversion needs calibration images; pass --calibration-data DIR")
+    if not list_images(calibration, recursive=True):
+        raise UserError(
+            f"{calibration}: no image files for calibration (put training images there, any sub-folders)"
+        )
 
-    calibration = calibration_set(calibration_folder, options.calibration_images, width, height, options.seed)
-    print(
-        f"convert: int8 ({options.io_type} I/O), calibrating on {len(calibration)} images from "
-        f"{calibration_folder}",
-        file=sys.stderr,
+
+def _latency(data: bytes, image, options: ExportOptions) -> list[dict]:
+    from convert.model_card import all_threads, measure_latency
+
+    threads = sorted({1, all_threads()})
+    return [measure_latency(data, image, t, options.latency_runs, options.latency_warmup) for t in threads]
+
+
+def export_all(
+    model_path: Path,
+    labels_path: Path,
+    calibration_folder: Path | None,
+    out_dir: Path,
+    options: ExportOptions,
+) -> ExportResult:
+    """Converts `model_path`, checks every model against it on test images, and writes what passed.
+
+    Nothing is written when a model loses more accuracy than allowed, unless `gate.keep_failed`;
+    check `ExportResult.passed`.
+
+    Raises:
+      UserError: Existing outputs without `force`, labels that do not match the model's output,
+        no calibration or test images, or a conversion that fails its checks (nothing is written).
+    """
+    conversion = options.conversion
+    names = output_names(conversion)
+    existing = [str(out_dir / n) for n in names if (out_dir / n).exists()]
+    if existing and not options.force:
+        raise UserError(f"{existing[0]}: already exists; pass --force to replace it")
+
+    from convert.evaluate import load_files
+    from convert.metadata_writer import populate
+    from convert.model_card import build_card, merge_previous, model_entry, sha256, write_card
+
+    model = load_keras_model(model_path)
+    class_names = read_labels(labels_path)
+    width, height, channels = image_input_shape(model)
+    _check_inputs(model, model_path, class_names, labels_path, calibration_folder, conversion)
+    test = resolve_test_data(options.gate, calibration_folder, class_names)
+    evaluation = load_files(test.files, class_names, width, height, channels)
+    _log(f"gate: {test.describe()}")
+    calibration, calibration_info = None, None
+    if conversion.needs_calibration:
+        tested = {path for path, _ in test.files}  # never calibrate on an image the gate tests with
+        calibration = calibration_set(
+            calibration_folder,
+            conversion.calibration_images,
+            width,
+            height,
+            conversion.seed,
+            channels,
+            tested,
+        )
+        calibration_info = {
+            "folder": str(calibration_folder),
+            "images": len(calibration),
+            "seed": conversion.seed,
+        }
+        _log(
+            f"convert: {conversion.label}, calibrating on {len(calibration)} images from {calibration_folder}"
+        )
+
+    description = options.description or (
+        f"Classifies a {width}x{height} image into {len(class_names)} classes: {', '.join(class_names)}."
     )
-    int8 = convert(
-        model, ConvertOptions("int8", options.io_type, options.calibration_images, options.seed), calibration
-    )
-    print("convert: float32", file=sys.stderr)
-    float32 = convert(model, ConvertOptions("float32", "float32"))
-    # Every model is built and checked in memory before the first file is written.
-    blobs = [populate(int8, meta, files), populate(float32, meta, files), files[LABELS_NAME]]
-    for path, data in zip(outputs, blobs, strict=True):
-        atomic_write_bytes(path, data)
-    return outputs
+    meta = model_metadata(options.name or model.name, description, class_names, options, channels)
+    files = {LABELS_NAME: format_labels(class_names).encode("utf-8")}
+    modes = {names[0]: conversion}
+    if conversion.quantize != "float32":
+        modes[FLOAT32_NAME] = FLOAT32
+    blobs = {}
+    for name, mode in modes.items():
+        if not mode.needs_calibration:  # the int8 model was announced with its calibration
+            _log(f"convert: {mode.label}" + (" (comparison model)" if mode is FLOAT32 else ""))
+        blobs[name] = populate(convert(model, mode, calibration), meta, files, source=name)
+
+    gate = run_gate(model, blobs, evaluation, test, options.gate.max_accuracy_drop)
+    if not gate.passed and not options.gate.keep_failed:
+        return ExportResult(gate, ())
+
+    entries = {}
+    used = None if calibration is None else len(calibration)
+    for result in gate.models:
+        _log(f"latency: {result.name}")
+        latency = _latency(blobs[result.name], evaluation.images[0], options)
+        entries[result.name] = model_entry(
+            result.name, blobs[result.name], modes[result.name], result, gate, latency, used
+        )
+    source = {
+        "file": str(model_path),
+        "sha256": sha256(Path(model_path).read_bytes()),
+        "name": model.name,
+        "input_shape": [None, height, width, channels],
+    }
+    card = build_card(source, gate, calibration_info, entries)
+    if options.force:
+        card = merge_previous(card, out_dir)
+
+    written = [atomic_write_bytes(out_dir / name, data) for name, data in blobs.items()]
+    written.append(atomic_write_bytes(out_dir / LABELS_NAME, files[LABELS_NAME]))
+    written += write_card(out_dir, card)
+    return ExportResult(gate, tuple(written), card)

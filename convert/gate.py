@@ -1,0 +1,209 @@
+"""The accuracy gate: the Keras model vs each converted model on held-out images, through edge_runtime."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from convert.evaluate import EvaluationSet, keras_scores, tflite_scores
+from edge_runtime.errors import UserError
+from edge_runtime.folders import read_class_folder
+
+KERAS_NAME = "keras (float)"
+
+
+@dataclass(frozen=True)
+class GateOptions:
+    """How the converted models are checked.
+
+    Attributes:
+      max_accuracy_drop: The most accuracy, in percentage points, a converted model may lose
+        against the Keras model on the test images.
+      test_data: Class folders of held-out images; None: the `test` folder beside the
+        calibration folder if there is one, else a seeded part of the calibration folder.
+      holdout_fraction: Share of each class held out when no test folder exists.
+      seed: Seeds the held-out choice.
+      keep_failed: Write the models even when they fail (the exit is still non-zero).
+    """
+
+    max_accuracy_drop: float = 1.0
+    test_data: Path | None = None
+    holdout_fraction: float = 0.2
+    seed: int = 0
+    keep_failed: bool = False
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.max_accuracy_drop):
+            raise UserError(
+                f"--max-accuracy-drop {self.max_accuracy_drop}: give a number of points, e.g. 1.0"
+            )
+        if not 0.0 < self.holdout_fraction < 1.0:
+            raise UserError(f"holdout fraction {self.holdout_fraction} must be between 0 and 1")
+
+
+@dataclass(frozen=True)
+class GateImages:
+    """The labelled images the gate uses and where they came from.
+
+    Attributes:
+      files: (path, class id) pairs.
+      source: 'given' (--test-data), 'sibling' (the test folder beside the calibration data) or
+        'held_out' (a seeded part of the calibration folder).
+      folder: The folder the files are in.
+      held_out: The files taken out of the calibration folder (empty unless `source` is 'held_out');
+        calibration skips every file in `files` either way.
+    """
+
+    files: tuple[tuple[Path, int], ...]
+    source: str
+    folder: Path
+    held_out: frozenset[Path] = frozenset()
+
+    def describe(self) -> str:
+        """How many images, from where, for the output and the model card."""
+        count = f"{len(self.files)} images"
+        if self.source == "given":
+            return f"{count} from {self.folder} (--test-data)"
+        if self.source == "sibling":
+            return f"{count} from {self.folder} (the test folder beside the calibration data)"
+        return (
+            f"{count} held out of {self.folder} (seeded, not used for calibration; no test folder beside "
+            "it, pass --test-data to choose one)"
+        )
+
+
+def resolve_test_data(options: GateOptions, calibration: Path | None, class_names: list[str]) -> GateImages:
+    """Finds the gate's images: --test-data, else <calibration>/../test, else a held-out part.
+
+    Raises:
+      FileNotFoundError: --test-data does not exist.
+      UserError: The folder lacks a class, or nothing to hold out from.
+    """
+    if options.test_data is not None:
+        found = read_class_folder(options.test_data, class_names)
+        return GateImages(found.files, "given", Path(options.test_data))
+    if calibration is None:
+        raise UserError("no test images for the accuracy gate; pass --test-data DIR (one folder per class)")
+    calibration = Path(calibration)
+    sibling = calibration.parent / "test"
+    if sibling.is_dir() and sibling.resolve() != calibration.resolve():
+        return GateImages(read_class_folder(sibling, class_names).files, "sibling", sibling)
+    try:
+        found = read_class_folder(calibration, class_names)
+    except UserError as err:
+        raise UserError(
+            f"{err}; the accuracy gate holds out labelled images from it, or pass --test-data DIR"
+        ) from None
+    rng = np.random.default_rng(options.seed)
+    held: list[tuple[Path, int]] = []
+    for label in range(len(class_names)):
+        paths = [p for p, lab in found.files if lab == label]
+        count = max(1, round(len(paths) * options.holdout_fraction))
+        held.extend((paths[i], label) for i in sorted(rng.choice(len(paths), count, replace=False)))
+    return GateImages(tuple(held), "held_out", calibration, frozenset(p for p, _ in held))
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """One converted model on the test images."""
+
+    name: str
+    accuracy: float
+    per_class: dict[str, float]
+    drop_points: float
+    top1_agreement: float
+    passed: bool
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """The Keras model and every converted model on the same test images."""
+
+    test_data: GateImages
+    class_names: list[str]
+    class_counts: dict[str, int]
+    keras_accuracy: float
+    keras_per_class: dict[str, float]
+    models: tuple[ModelResult, ...]
+    max_accuracy_drop: float
+
+    @property
+    def passed(self) -> bool:
+        """Whether every converted model is within the allowed drop."""
+        return all(m.passed for m in self.models)
+
+    @property
+    def num_images(self) -> int:
+        """How many test images were classified."""
+        return sum(self.class_counts.values())
+
+    def failures(self) -> str:
+        """One line naming each failing model and its drop; empty when all pass."""
+        failed = [m for m in self.models if not m.passed]
+        return "; ".join(f"{m.name} lost {m.drop_points:.2f} points" for m in failed)
+
+
+def run_gate(
+    keras_model, models: dict[str, bytes], evaluation: EvaluationSet, test_data: GateImages, max_drop: float
+) -> GateResult:
+    """Evaluates the Keras model and each .tflite (by file name -> bytes) on `evaluation`."""
+    labels, names = evaluation.labels, evaluation.class_names
+    reference = keras_scores(keras_model, evaluation.images, name=KERAS_NAME)
+    keras_accuracy = reference.accuracy(labels)
+    results = []
+    for name, data in models.items():
+        scores = tflite_scores(data, evaluation.images, name=name)
+        drop = 100.0 * (keras_accuracy - scores.accuracy(labels))
+        results.append(
+            ModelResult(
+                name=name,
+                accuracy=scores.accuracy(labels),
+                per_class=scores.per_class_accuracy(labels, names),
+                drop_points=drop,
+                top1_agreement=float(np.mean(scores.predictions == reference.predictions)),
+                # A hair of tolerance: 1 of 100 images is 1.0000000000000009 points in floats.
+                passed=drop <= max_drop + 1e-9,
+            )
+        )
+    return GateResult(
+        test_data=test_data,
+        class_names=list(names),
+        class_counts={n: int(np.sum(labels == i)) for i, n in enumerate(names)},
+        keras_accuracy=keras_accuracy,
+        keras_per_class=reference.per_class_accuracy(labels, names),
+        models=tuple(results),
+        max_accuracy_drop=max_drop,
+    )
+
+
+def _percent(value: float) -> str:
+    return "     n/a" if math.isnan(value) else f"{100 * value:7.2f}%"
+
+
+def format_gate(result: GateResult) -> str:
+    """The gate as a table: accuracy overall and per class, Keras first, then each model's drop."""
+    counts = ", ".join(f"{k}: {v}" for k, v in result.class_counts.items())
+    width = max(len(KERAS_NAME), *(len(m.name) for m in result.models))
+    header = f"{'model':<{width}}  {'accuracy':>8}  " + "  ".join(f"{n[:12]:>12}" for n in result.class_names)
+    lines = [
+        f"accuracy gate on {result.test_data.describe()}; per class: {counts}",
+        f"{header}  {'drop (points)':>13}",
+        "-" * (len(header) + 15),
+    ]
+
+    def row(name: str, accuracy: float, per_class: dict[str, float]) -> str:
+        cells = "  ".join(f"{_percent(per_class[n]):>12}" for n in result.class_names)
+        return f"{name:<{width}}  {_percent(accuracy):>8}  {cells}"
+
+    lines.append(row(KERAS_NAME, result.keras_accuracy, result.keras_per_class))
+    for m in result.models:
+        verdict = "pass" if m.passed else "FAIL"
+        lines.append(f"{row(m.name, m.accuracy, m.per_class)}  {m.drop_points:>13.2f}  {verdict}")
+    lines.append(
+        f"max drop {result.max_accuracy_drop:.2f} points: "
+        + ("passed" if result.passed else f"FAILED ({result.failures()})")
+    )
+    return "\n".join(lines)
