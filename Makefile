@@ -84,6 +84,10 @@ classify: $(INT8) | $(VENV)/.installed
 	$(PY) -m edge_runtime classify --model $(INT8) --top-k 2 \
 		$$(ls $(DATA)/test/defective/*.png | head -n 3) $$(ls $(DATA)/test/functional/*.png | head -n 3)
 
+# Edge TPU: the op-compatibility report, then edgetpu_compiler when it is installed.
+edgetpu: $(INT8) | $(VENV)/.installed
+	$(PY) -m convert.edgetpu --model $(INT8) --force
+
 test: setup clients
 	$(PY) -m ruff check .
 	CLIENTS_PYTHON=$(CURDIR)/$(CLIENTS_VENV)/bin/python $(PY) -m pytest -q $(PYTEST_ARGS) tests
