@@ -1,0 +1,251 @@
+"""`python -m edge_runtime camera`: options, JSON lines, the status line, --display and signals."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import platform
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from edge_runtime.errors import UserError
+from edge_runtime.model_labels import LABELS_BESIDE_MODEL
+
+EXIT_RUN_FAILED = 1  # the source or an inference failed mid-run (a systemd unit restarts on it)
+EDGETPU_LIBRARIES = {"Linux": "libedgetpu.so.1", "Darwin": "libedgetpu.1.dylib", "Windows": "edgetpu.dll"}
+_EDGETPU_OP = b"edgetpu-custom-op"
+
+
+def _number(kind: type, minimum: float, inclusive: bool) -> Callable[[str], float]:
+    """argparse type: a number of `kind` at least (or above) `minimum`."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__} number") from None
+        if value < minimum or (value == minimum and not inclusive):
+            raise argparse.ArgumentTypeError(
+                f"{value} must be {'at least' if inclusive else 'more than'} {minimum}"
+            )
+        return value
+
+    return parse
+
+
+def _size(text: str) -> tuple[int, int]:
+    """argparse type: WIDTHxHEIGHT."""
+    width, _, height = text.lower().partition("x")
+    if not (width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 640x480")
+    return int(width), int(height)
+
+
+def add_camera_parser(commands: argparse._SubParsersAction) -> None:
+    """Adds the `camera` subcommand to the `python -m edge_runtime` parser."""
+    count, positive = _number(int, 1, True), _number(float, 0, False)
+    p = commands.add_parser("camera", help="classify a camera, video, stream or folder of images live")
+    add = p.add_argument
+    add("--model", required=True, metavar="M.tflite", help="the .tflite model")
+    add(
+        "--source",
+        required=True,
+        metavar="SOURCE",
+        help="camera index (0), device (/dev/video0), picamera2[:N], video file, URL (rtsp://...) or folder",
+    )
+    add("--threads", type=count, metavar="N", help="CPU threads of each interpreter (default: the backend's)")
+    add("--workers", type=count, default=1, metavar="N", help="inference threads, one interpreter each (1)")
+    add("--budget-ms", type=positive, default=33.0, metavar="MS", help="deadline after capture (33)")
+    add("--top-k", type=count, default=3, metavar="K", help="classes per result (3)")
+    add("--threshold", type=float, default=0.0, metavar="T", help="lowest score reported (0.0)")
+    add("--display", action="store_true", help="show frames with label, score and FPS in a window")
+    add("--jsonl", metavar="FILE|-", help="append one JSON object per result to FILE (- for stdout)")
+    accelerator = p.add_mutually_exclusive_group()
+    accelerator.add_argument(
+        "--edgetpu", action="store_true", help="run on a Coral Edge TPU (loads libedgetpu.so.1)"
+    )
+    accelerator.add_argument("--delegate", metavar="LIB", help="external delegate library to load")
+    add("--frames", type=count, metavar="N", help="stop after capturing N frames")
+    add("--backend", metavar="NAME", help="ai_edge_litert, tflite_runtime or tensorflow (first installed)")
+    add("--labels", help=f"labels file (default: the model's own, else {LABELS_BESIDE_MODEL} beside it)")
+    add("--center-crop", action="store_true", help="crop frames to the model's aspect ratio")
+    add(
+        "--fps",
+        type=_number(float, 0, True),
+        metavar="F",
+        help="pace of video files and folders (default: the video's own rate, 30 for folders; 0: unpaced)",
+    )
+    add("--loop", action="store_true", help="restart a video file or folder at its end")
+    add("--camera-size", type=_size, default=(640, 480), metavar="WxH", help="camera resolution (640x480)")
+    add(
+        "--retries",
+        type=_number(int, 0, True),
+        default=5,
+        metavar="N",
+        help="retries of a failing source (5)",
+    )
+    add(
+        "--status-interval",
+        type=_number(float, 0, True),
+        metavar="S",
+        help="seconds between status lines (default: 1 on a terminal, 30 otherwise; 0: none)",
+    )
+
+
+class _JsonLines:
+    """Writes one JSON object per line, flushed so other programs see each result at once."""
+
+    def __init__(self, target: str, stop: threading.Event) -> None:
+        self._stop = stop
+        if target == "-":
+            self._file: TextIO | None = sys.stdout
+            self._owned = False
+        else:
+            try:
+                self._file = open(target, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+            except OSError as err:
+                raise UserError(f"--jsonl {target}: cannot open for writing ({err.strerror})") from None
+            self._owned = True
+
+    def write(self, record: dict) -> None:
+        if self._file is None:
+            return
+        try:
+            self._file.write(json.dumps(record) + "\n")
+            self._file.flush()
+        except BrokenPipeError:  # the reading program went away: stop as if asked to
+            self._file = None
+            self._stop.set()
+
+    def close(self) -> None:
+        if self._owned and self._file is not None:
+            self._file.close()
+
+
+class _Status:
+    """The status line on stderr: rewritten in place on a terminal, one line per interval in a log."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self._shown = False
+
+    def show(self, line: str) -> None:
+        if self.tty:
+            sys.stderr.write(f"\r{line[:200]:<100}")
+            self._shown = True
+        else:
+            sys.stderr.write(f"status: {line}\n")
+        sys.stderr.flush()
+
+    def end(self) -> None:
+        if self._shown:
+            sys.stderr.write("\n")
+
+
+def _on_signals(stop: threading.Event) -> Callable[[], None]:
+    """SIGINT and SIGTERM set `stop` (a second one interrupts at once); returns the restorer."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handle(signum, frame) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    return lambda: [signal.signal(sig, handler) for sig, handler in previous.items()]
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def run_camera(args: argparse.Namespace) -> int:
+    """Runs the camera loop; prints the summary; 0 at the end of the source, a frame limit or a signal.
+
+    Returns 1 (after the summary) when the source or an inference fails mid-run.
+    """
+    from edge_runtime.common import input_dtype, input_size, output_details
+    from edge_runtime.interpreter import backend_name, make_interpreter
+    from edge_runtime.loop import LoopOptions, run_loop
+    from edge_runtime.model_labels import resolve_labels
+    from edge_runtime.overlay import Display, display_problem
+    from edge_runtime.sources import SourceOptions, open_source
+
+    status = _Status()
+    interval = args.status_interval if args.status_interval is not None else (1.0 if status.tty else 30.0)
+    options = LoopOptions(
+        budget_ms=args.budget_ms,
+        top_k=args.top_k,
+        threshold=args.threshold,
+        center_crop=args.center_crop,
+        max_frames=args.frames,
+        retries=args.retries,
+        status_interval_s=interval,
+    )
+    source_options = SourceOptions(fps=args.fps, loop=args.loop, camera_size=args.camera_size)
+    delegate = EDGETPU_LIBRARIES.get(platform.system(), "libedgetpu.so.1") if args.edgetpu else args.delegate
+    model_path = Path(args.model)
+    interpreters = [
+        make_interpreter(model_path, num_threads=args.threads, backend=args.backend, delegate=delegate)
+        for _ in range(args.workers)
+    ]
+    if args.edgetpu and _EDGETPU_OP not in model_path.read_bytes():
+        _log(f"warning: {model_path} is not compiled for the Edge TPU (edgetpu_compiler); it runs on the CPU")
+    num_classes = int(output_details(interpreters[0])["shape"][-1])
+    labels, labels_source = resolve_labels(model_path, args.labels, num_classes)
+    display = None
+    if args.display:
+        problem = display_problem()
+        if problem:
+            _log(f"warning: --display: {problem}; running headless")
+        else:
+            display = Display()
+            options = dataclasses.replace(options, keep_images=True)
+    stop = threading.Event()
+    jsonl = _JsonLines(args.jsonl, stop) if args.jsonl else None
+    source = open_source(args.source, source_options)
+    width, height = input_size(interpreters[0])
+    _log(
+        f"camera: {model_path} ({width}x{height} {input_dtype(interpreters[0])}, {num_classes} classes, "
+        f"labels: {labels_source}), backend {backend_name(interpreters[0])}, delegate {delegate or 'none'}, "
+        f"{args.workers} worker(s) x {args.threads or 'default'} thread(s), source {source.name}, "
+        f"budget {args.budget_ms:g} ms; Ctrl-C stops"
+    )
+    recent: list[float] = []
+
+    def on_result(result) -> None:
+        if jsonl is not None:
+            jsonl.write(result.to_record())
+        if display is not None and result.image is not None:
+            recent.append(result.finished)
+            del recent[: max(0, len(recent) - 30)]
+            fps = (
+                (len(recent) - 1) / (recent[-1] - recent[0])
+                if len(recent) > 1 and recent[-1] > recent[0]
+                else 0.0
+            )
+            if display.show(result.image, result.classes, fps):
+                stop.set()
+
+    restore = _on_signals(stop)
+    try:
+        summary = run_loop(interpreters, source, options, labels, on_result, status.show, stop, _log)
+    finally:
+        restore()
+        source.close()
+        if jsonl is not None:
+            jsonl.close()
+        if display is not None:
+            display.close()
+        status.end()
+    print(summary.text(), file=sys.stderr, flush=True)
+    if summary.error:
+        print(f"error: {summary.error}", file=sys.stderr, flush=True)
+        return EXIT_RUN_FAILED
+    return 0

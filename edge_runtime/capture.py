@@ -1,0 +1,116 @@
+"""The capture thread: frames into the exchange, paced like a camera, a failing source retried with backoff."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from edge_runtime.exchange import FrameExchange
+from edge_runtime.sources import Source, SourceError
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a source that stops delivering is retried.
+
+    Attributes:
+      retries: Attempts (each a wait, then a reopen and a read) before giving up.
+      backoff_s: Wait before the first retry; doubled for each next one, up to `max_backoff_s`.
+      max_backoff_s: Longest wait between retries.
+    """
+
+    retries: int = 5
+    backoff_s: float = 0.1
+    max_backoff_s: float = 2.0
+
+
+@dataclass
+class CaptureEnd:
+    """How capture ended: 'end of source', 'frame limit' or 'source error' (with the error)."""
+
+    reason: str = "end of source"
+    error: str | None = None
+
+
+def read_with_retries(
+    source: Source,
+    buffer: np.ndarray | None,
+    policy: RetryPolicy,
+    halt: threading.Event,
+    log: Callable[[str], None],
+) -> np.ndarray | None:
+    """The next frame, retrying a failing source with exponential backoff.
+
+    Returns:
+      The frame; None at the end of a file or folder, or when `halt` is set while waiting.
+
+    Raises:
+      SourceError: The source cannot be retried, or every retry failed.
+    """
+    delay, waited, attempt = policy.backoff_s, 0.0, 0
+    while True:
+        try:
+            return source.read(buffer)
+        except SourceError as err:
+            failure = err
+        if not source.retryable or policy.retries == 0:
+            raise failure
+        while True:  # back off, reopen; a failed reopen is one more attempt
+            if attempt == policy.retries:
+                raise SourceError(f"{failure}; gave up after {policy.retries} retries over {waited:.1f} s")
+            attempt += 1
+            log(f"warning: {failure}; retry {attempt} of {policy.retries} in {delay:.1f} s")
+            if halt.wait(delay):
+                return None
+            waited += delay
+            delay = min(delay * 2, policy.max_backoff_s)
+            try:
+                source.reopen()
+                break
+            except SourceError as err:
+                failure = err
+
+
+def capture_frames(
+    source: Source,
+    exchange: FrameExchange,
+    halt: threading.Event,
+    max_frames: int | None,
+    policy: RetryPolicy,
+    log: Callable[[str], None],
+    end: CaptureEnd,
+) -> None:
+    """Capture thread body: reads frames into `exchange` until the source ends, `max_frames` or `halt`.
+
+    Files and folders are paced at `source.fps`, as a camera would deliver them; capture stamps
+    each frame when it is published. Always closes the exchange (draining the waiting frame) and
+    records in `end` why it stopped.
+    """
+    count, start = 0, None
+    try:
+        while not halt.is_set():
+            if max_frames is not None and count >= max_frames:
+                end.reason = "frame limit"
+                break
+            image = read_with_retries(source, exchange.buffer(), policy, halt, log)
+            if image is None:
+                break
+            if source.fps:
+                now = time.monotonic()
+                if start is None or now - (start + count / source.fps) > 1.0 / source.fps:
+                    start = now - count / source.fps  # behind schedule: re-anchor, a camera never bursts
+                delay = start + count / source.fps - now
+                if delay > 0 and halt.wait(delay):
+                    break
+            exchange.put(image, time.monotonic(), time.time())
+            count += 1
+    except SourceError as err:
+        end.reason, end.error = "source error", str(err)
+    except Exception as err:  # a bug in a source must still end the run with the summary
+        end.reason, end.error = "source error", f"{source.name}: {type(err).__name__}: {err}"
+    finally:
+        exchange.close(drain=True)

@@ -1,0 +1,149 @@
+"""The newest-frame slot between capture and workers, and the frame-ordered results: one lock, exact counts."""
+
+from __future__ import annotations
+
+import heapq
+import math
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One captured frame.
+
+    Attributes:
+      id: Capture order, from 0; dropped frames leave gaps in the processed ids.
+      image: HxWx3 uint8 BGR pixels (a pooled buffer: workers hand it back with `recycle`).
+      captured: time.monotonic() when the frame arrived, for latencies.
+      captured_wall: time.time() at the same moment, for logs.
+    """
+
+    id: int
+    image: np.ndarray
+    captured: float
+    captured_wall: float
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The counters at one moment: captured = processed + dropped + pending (frames not finished yet)."""
+
+    captured: int
+    processed: int
+    dropped: int
+    pending: int
+
+
+class FrameExchange:
+    """Hands the newest frame to the next free worker and gives results back in frame order.
+
+    Capture `put`s frames; a frame still waiting when the next one arrives is dropped, so a slow
+    model skips stale frames instead of falling behind. Workers `take` a frame and `finish` it;
+    `ready_results` releases a result once no earlier frame is still being processed, so results
+    come out in frame order. Every frame ends processed or dropped, under one lock.
+
+    Args:
+      pool_size: Frame buffers kept for reuse (workers + 2 covers one per worker, the slot and the
+        one being read).
+    """
+
+    def __init__(self, pool_size: int) -> None:
+        self._cond = threading.Condition()
+        self._pool: list[np.ndarray] = []
+        self._pool_size = pool_size
+        self._slot: Frame | None = None
+        self._in_flight: set[int] = set()
+        self._done: list[tuple[int, Any]] = []
+        self._closed = False
+        self._next_id = self._processed = self._dropped = 0
+
+    def buffer(self) -> np.ndarray | None:
+        """A recycled frame buffer for the next read, or None (the source then allocates one)."""
+        with self._cond:
+            return self._pool.pop() if self._pool else None
+
+    def recycle(self, image: np.ndarray) -> None:
+        """Returns a frame's buffer once its pixels are no longer needed."""
+        with self._cond:
+            self._recycle(image)
+
+    def _recycle(self, image: np.ndarray) -> None:
+        if len(self._pool) < self._pool_size and (not self._pool or self._pool[0].shape == image.shape):
+            self._pool.append(image)
+
+    def put(self, image: np.ndarray, captured: float, captured_wall: float) -> Frame | None:
+        """Publishes a new frame, dropping the one still waiting; None (not counted) once closed."""
+        with self._cond:
+            if self._closed:
+                return None
+            frame = Frame(self._next_id, image, captured, captured_wall)
+            self._next_id += 1
+            if self._slot is not None:
+                self._dropped += 1
+                self._recycle(self._slot.image)
+            self._slot = frame
+            self._cond.notify_all()
+            return frame
+
+    def take(self) -> Frame | None:
+        """Blocks until a frame is waiting and takes it; None once closed with nothing waiting."""
+        with self._cond:
+            while self._slot is None and not self._closed:
+                self._cond.wait()
+            frame, self._slot = self._slot, None
+            if frame is not None:
+                self._in_flight.add(frame.id)
+            return frame
+
+    def finish(self, frame_id: int, result: Any | None) -> None:
+        """Records a taken frame's result; None means it failed and counts as dropped."""
+        with self._cond:
+            self._in_flight.discard(frame_id)
+            if result is None:
+                self._dropped += 1
+            else:
+                self._processed += 1
+                heapq.heappush(self._done, (frame_id, result))
+            self._cond.notify_all()
+
+    def close(self, drain: bool) -> None:
+        """No more frames: with `drain` the waiting frame is still processed, else it is dropped."""
+        with self._cond:
+            if not self._closed:
+                self._closed = True
+                if not drain and self._slot is not None:
+                    self._dropped += 1
+                    self._slot = None
+            self._cond.notify_all()
+
+    def ready_results(self, timeout: float) -> tuple[list[Any], bool]:
+        """Waits up to `timeout` s for results that can go out in frame order.
+
+        Returns:
+          The results whose earlier frames are all finished or dropped, in frame order, and True
+          when nothing more will come (closed, nothing waiting, processing or unreleased).
+        """
+        with self._cond:
+            if not self._releasable() and not self._finished():
+                self._cond.wait(timeout)
+            limit = min(self._in_flight, default=math.inf)
+            ready = []
+            while self._done and self._done[0][0] < limit:
+                ready.append(heapq.heappop(self._done)[1])
+            return ready, self._finished()
+
+    def _releasable(self) -> bool:
+        return bool(self._done) and self._done[0][0] < min(self._in_flight, default=math.inf)
+
+    def _finished(self) -> bool:
+        return self._closed and self._slot is None and not self._in_flight and not self._done
+
+    def counts(self) -> Counts:
+        """The counters now."""
+        with self._cond:
+            pending = self._next_id - self._processed - self._dropped
+            return Counts(self._next_id, self._processed, self._dropped, pending)

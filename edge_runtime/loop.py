@@ -1,0 +1,261 @@
+"""The camera loop: a capture thread keeping only the newest frame, and workers with one interpreter each."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from edge_runtime.capture import CaptureEnd, RetryPolicy, capture_frames
+from edge_runtime.classify import Class, get_classes
+from edge_runtime.common import input_size, set_input
+from edge_runtime.errors import UserError
+from edge_runtime.exchange import FrameExchange
+from edge_runtime.preprocess import FramePreprocessor
+from edge_runtime.sources import Source
+from edge_runtime.stats import LoopStats, Summary
+
+
+@dataclass(frozen=True)
+class LoopOptions:
+    """How the loop runs.
+
+    Attributes:
+      budget_ms: A result later than this after its frame's capture is a deadline miss.
+      top_k: Classes per result.
+      threshold: Lowest score kept.
+      center_crop: Crop frames to the model's aspect ratio instead of stretching them.
+      max_frames: Stop after capturing this many frames (None: until the source ends or a stop).
+      retries: Attempts to recover a source that stops delivering, before giving up.
+      backoff_s: Wait before the first retry; doubled for each next one, up to `max_backoff_s`.
+      max_backoff_s: Longest wait between retries.
+      keep_images: Attach a copy of each processed frame to its result (for a display).
+      status_interval_s: Seconds between status callbacks (0: none).
+    """
+
+    budget_ms: float = 33.0
+    top_k: int = 3
+    threshold: float = 0.0
+    center_crop: bool = False
+    max_frames: int | None = None
+    retries: int = 5
+    backoff_s: float = 0.1
+    max_backoff_s: float = 2.0
+    keep_images: bool = False
+    status_interval_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not self.budget_ms > 0:
+            raise UserError(f"--budget-ms {self.budget_ms}: must be more than 0")
+        if self.top_k < 1:
+            raise UserError(f"--top-k {self.top_k}: must be 1 or more")
+        if self.max_frames is not None and self.max_frames < 1:
+            raise UserError(f"--frames {self.max_frames}: must be 1 or more")
+        if self.retries < 0 or self.backoff_s < 0 or self.max_backoff_s < 0 or self.status_interval_s < 0:
+            raise UserError("--retries, the backoff and the status interval must be 0 or more")
+
+
+@dataclass(frozen=True)
+class Result:
+    """One processed frame.
+
+    Attributes:
+      frame_id: The frame's capture index.
+      captured, finished: time.monotonic() at capture and when the classes were ready.
+      captured_wall, finished_wall: The same moments as time.time(), for other programs.
+      classes: Top classes, best first.
+      missed: The result came later than the budget after capture.
+      worker: Index of the worker (and interpreter) that ran it.
+      preprocess_ms: Crop, resize, colour conversion and the input copy.
+      inference_ms: `invoke()` alone.
+      image: The BGR frame, when the loop keeps images (for a display), else None.
+    """
+
+    frame_id: int
+    captured: float
+    captured_wall: float
+    finished: float
+    finished_wall: float
+    classes: tuple[Class, ...]
+    missed: bool
+    worker: int
+    preprocess_ms: float
+    inference_ms: float
+    image: np.ndarray | None = None
+
+    @property
+    def latency_ms(self) -> float:
+        """Capture to result, in milliseconds."""
+        return (self.finished - self.captured) * 1000.0
+
+    def to_record(self) -> dict:
+        """The JSON line of this result."""
+        return {
+            "frame": self.frame_id,
+            "captured_at": round(self.captured_wall, 6),
+            "result_at": round(self.finished_wall, 6),
+            "latency_ms": round(self.latency_ms, 3),
+            "inference_ms": round(self.inference_ms, 3),
+            "missed": self.missed,
+            "worker": self.worker,
+            "classes": [{"id": c.id, "label": c.label, "score": round(c.score, 6)} for c in self.classes],
+        }
+
+
+def warm_up(interpreter: Any) -> float:
+    """Runs one inference on a grey image and returns its milliseconds.
+
+    The first inference is slow (an Edge TPU loads the model onto the device, XNNPACK packs its
+    weights), so it runs before the clock starts and stays out of the statistics.
+    """
+    width, height = input_size(interpreter)
+    set_input(interpreter, np.full((height, width, 3), 128, np.uint8))
+    start = time.perf_counter()
+    interpreter.invoke()
+    return (time.perf_counter() - start) * 1000.0
+
+
+class _Run:
+    """The shared state of one run: the exchange, the stop flag and how it ended."""
+
+    def __init__(self, workers: int) -> None:
+        self.exchange = FrameExchange(pool_size=workers + 2)
+        self.halt = threading.Event()
+        self.capture_end = CaptureEnd()
+        self.worker_errors: list[str] = []
+
+
+def _work(
+    index: int, interpreter: Any, run: _Run, options: LoopOptions, labels: Sequence[str] | None
+) -> None:
+    """Worker thread: preprocess, invoke and top-k for each frame it takes, on its own interpreter."""
+    width, height = input_size(interpreter)
+    prepare = FramePreprocessor(width, height, options.center_crop)
+    exchange = run.exchange
+    while (frame := exchange.take()) is not None:
+        try:
+            start = time.perf_counter()
+            rgb = prepare(frame.image)
+            image = frame.image.copy() if options.keep_images else None
+            exchange.recycle(frame.image)
+            set_input(interpreter, rgb)
+            invoked = time.perf_counter()
+            interpreter.invoke()
+            done = time.perf_counter()
+            classes = tuple(get_classes(interpreter, options.top_k, options.threshold, labels))
+            finished, finished_wall = time.monotonic(), time.time()
+        except Exception as err:  # e.g. an Edge TPU unplugged mid-run: end the run, keep the counts
+            run.worker_errors.append(f"worker {index}: frame {frame.id}: {type(err).__name__}: {err}")
+            exchange.finish(frame.id, None)
+            run.halt.set()
+            continue
+        latency_ms = (finished - frame.captured) * 1000.0
+        result = Result(
+            frame_id=frame.id,
+            captured=frame.captured,
+            captured_wall=frame.captured_wall,
+            finished=finished,
+            finished_wall=finished_wall,
+            classes=classes,
+            missed=latency_ms > options.budget_ms,
+            worker=index,
+            preprocess_ms=(invoked - start) * 1000.0,
+            inference_ms=(done - invoked) * 1000.0,
+            image=image,
+        )
+        exchange.finish(frame.id, result)
+
+
+def run_loop(
+    interpreters: Sequence[Any],
+    source: Source,
+    options: LoopOptions | None = None,
+    labels: Sequence[str] | None = None,
+    on_result: Callable[[Result], None] | None = None,
+    on_status: Callable[[str], None] | None = None,
+    stop: threading.Event | None = None,
+    log: Callable[[str], None] | None = None,
+) -> Summary:
+    """Classifies a source's frames until it ends, `max_frames` are captured or `stop` is set.
+
+    Args:
+      interpreters: One interpreter per worker thread (an interpreter is not thread-safe), tensors
+        allocated, all for the same model.
+      source: From `edge_runtime.sources.open_source`.
+      options: Budget, top-k, cropping, limits and retries.
+      labels: Class names, one per model output, or None.
+      on_result: Called with each result in frame order, on the calling thread.
+      on_status: Called with a status line every `status_interval_s`, on the calling thread.
+      stop: Set it (e.g. from a signal handler) to end the run after the frames in progress.
+      log: Receives warnings such as source retries (default: ignored).
+
+    Returns:
+      The summary; `error` says why the run failed, if it did (a source that stopped delivering,
+      a failing inference).
+
+    Raises:
+      ValueError: No interpreters, or interpreters of different input sizes.
+    """
+    options = options or LoopOptions()
+    if not interpreters:
+        raise ValueError("run_loop needs at least one interpreter")
+    if len({input_size(interpreter) for interpreter in interpreters}) != 1:
+        raise ValueError("all interpreters must run the same model (their input sizes differ)")
+    log = log or (lambda message: None)
+    warmups = tuple(warm_up(interpreter) for interpreter in interpreters)
+    run, stats = _Run(len(interpreters)), LoopStats(options.budget_ms)
+    threads = [
+        threading.Thread(target=_work, args=(i, it, run, options, labels), name=f"worker-{i}", daemon=True)
+        for i, it in enumerate(interpreters)
+    ]
+    policy = RetryPolicy(options.retries, options.backoff_s, options.max_backoff_s)
+    capture = threading.Thread(
+        target=capture_frames,
+        args=(source, run.exchange, run.halt, options.max_frames, policy, log, run.capture_end),
+        name="capture",
+        daemon=True,
+    )
+    start = time.monotonic()
+    next_status = start + options.status_interval_s
+    for thread in (*threads, capture):
+        thread.start()
+    try:
+        while True:
+            if stop is not None and stop.is_set():
+                run.halt.set()
+            if run.halt.is_set():
+                run.exchange.close(drain=False)
+            results, finished = run.exchange.ready_results(timeout=0.05)
+            for result in results:
+                stats.add(
+                    result.finished,
+                    result.latency_ms,
+                    result.inference_ms,
+                    result.preprocess_ms,
+                    result.missed,
+                )
+                if on_result is not None:
+                    on_result(result)
+            now = time.monotonic()
+            if on_status is not None and options.status_interval_s and now >= next_status:
+                on_status(stats.status(run.exchange.counts(), now))
+                next_status = now + options.status_interval_s
+            if finished:
+                break
+    finally:
+        run.halt.set()
+        run.exchange.close(drain=False)
+        for thread in threads:
+            thread.join()
+        capture.join(timeout=2.0)
+    elapsed = time.monotonic() - start
+    reason, error = run.capture_end.reason, run.capture_end.error
+    if run.worker_errors:
+        reason, error = "worker error", run.worker_errors[0]
+    elif stop is not None and stop.is_set() and error is None:
+        reason = "stopped"
+    return stats.summary(run.exchange.counts(), elapsed, warmups, reason, error)

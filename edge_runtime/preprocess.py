@@ -1,0 +1,63 @@
+"""Camera frame to model input: optional centre crop, resize and BGR->RGB into reused buffers."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def center_crop_box(
+    width: int, height: int, target_width: int, target_height: int
+) -> tuple[int, int, int, int]:
+    """The largest centred box of a width x height frame with the target's aspect ratio.
+
+    Returns:
+      (x, y, box_width, box_height).
+    """
+    if width * target_height > height * target_width:  # frame wider than the model input
+        box_width, box_height = max(1, round(height * target_width / target_height)), height
+    else:
+        box_width, box_height = width, max(1, round(width * target_height / target_width))
+    return (width - box_width) // 2, (height - box_height) // 2, box_width, box_height
+
+
+class FramePreprocessor:
+    """Turns BGR frames into the model's RGB input, reusing its two output buffers frame after frame.
+
+    The pixels are the same as `edge_runtime.image.resize` of the RGB frame (the filter is chosen the
+    same way; a per-channel resize commutes with the channel swap), so the loop sees exactly what the
+    single-image classifier sees. Resizing first makes the swap cheap: it touches model-sized pixels.
+    The returned array is overwritten by the next call: copy it to keep it.
+
+    Args:
+      width: Model input width.
+      height: Model input height.
+      center_crop: Crop each frame to the model's aspect ratio before resizing, instead of
+        stretching it.
+    """
+
+    def __init__(self, width: int, height: int, center_crop: bool = False) -> None:
+        self.width, self.height, self.center_crop = width, height, center_crop
+        self._resized = np.empty((height, width, 3), np.uint8)
+        self._rgb = np.empty((height, width, 3), np.uint8)
+
+    def __call__(self, bgr: np.ndarray) -> np.ndarray:
+        """Returns the (height, width, 3) uint8 RGB model input of an HxWx3 uint8 BGR frame.
+
+        Raises:
+          ValueError: The frame is not HxWx3 uint8.
+        """
+        if bgr.dtype != np.uint8 or bgr.ndim != 3 or bgr.shape[2] != 3:
+            raise ValueError(f"frame is {bgr.shape} {bgr.dtype}; expected HxWx3 uint8 BGR")
+        frame_height, frame_width = bgr.shape[:2]
+        if self.center_crop:
+            x, y, frame_width, frame_height = center_crop_box(
+                frame_width, frame_height, self.width, self.height
+            )
+            bgr = bgr[y : y + frame_height, x : x + frame_width]
+        if (frame_width, frame_height) == (self.width, self.height):
+            return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=self._rgb)
+        shrinking = frame_width >= self.width and frame_height >= self.height
+        interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+        cv2.resize(bgr, (self.width, self.height), dst=self._resized, interpolation=interpolation)
+        return cv2.cvtColor(self._resized, cv2.COLOR_BGR2RGB, dst=self._rgb)

@@ -1,0 +1,262 @@
+"""Frame sources for the camera loop: OpenCV VideoCapture, a folder of images, and `open_source`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edge_runtime.errors import UserError
+from edge_runtime.folders import list_images
+from edge_runtime.image import is_image_name, load_rgb
+
+PICAMERA_PREFIX = "picamera2"
+DEFAULT_FOLDER_FPS = 30.0
+# Containers round their declared frame count; a file that stops this close to it ended normally.
+_TRUNCATION_SLACK = 2
+_SOURCE_HELP = (
+    "--source takes a camera index (0), a device (/dev/video0), 'picamera2', a video file, "
+    "a URL (rtsp://...) or a folder of images"
+)
+
+
+class SourceError(RuntimeError):
+    """A source that stopped delivering frames mid-run (not a mistake in the command line)."""
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """How to open a source.
+
+    Attributes:
+      fps: Pace for video files and folders, as if a camera delivered them; None: the video's own
+        rate (30 for folders); 0: as fast as they decode. Cameras and streams pace themselves.
+      loop: Start a video file or folder again at its end instead of stopping.
+      camera_size: (width, height) asked of a camera, or None for its default.
+    """
+
+    fps: float | None = None
+    loop: bool = False
+    camera_size: tuple[int, int] | None = (640, 480)
+
+    def __post_init__(self) -> None:
+        if self.fps is not None and self.fps < 0:
+            raise UserError(f"--fps {self.fps}: must be 0 (unpaced) or more")
+
+
+class Source:
+    """A stream of HxWx3 uint8 BGR frames.
+
+    Attributes:
+      name: What to call the source in messages.
+      live: True for cameras and streams (they pace themselves).
+      retryable: A failed read may succeed after `reopen` (cameras, streams, folders; not a
+        damaged video file).
+      fps: The rate to pace a file or folder at, or None for no pacing.
+    """
+
+    name: str = "source"
+    live: bool = False
+    retryable: bool = False
+    fps: float | None = None
+
+    def read(self, out: np.ndarray | None = None) -> np.ndarray | None:
+        """Returns the next frame (in `out` when the source can), or None at the end of a file.
+
+        Raises:
+          SourceError: No frame could be read.
+        """
+        raise NotImplementedError
+
+    def reopen(self) -> None:
+        """Prepares a retry after a failed read.
+
+        Raises:
+          SourceError: Retrying cannot help (a damaged file) or the reopen failed.
+        """
+        raise SourceError(f"{self.name}: cannot be retried")
+
+    def close(self) -> None:
+        """Releases the device or file."""
+
+
+class CaptureSource(Source):
+    """OpenCV VideoCapture over a camera index, a device path, a URL or a video file."""
+
+    def __init__(self, target: int | str, name: str, live: bool, options: SourceOptions) -> None:
+        self.name, self.live, self.retryable = name, live, live
+        self._target, self._options = target, options
+        self._cap = self._open()
+        self._read = 0
+        self._pending: np.ndarray | None = None
+        self._declared = 0 if live else int(max(self._cap.get(cv2.CAP_PROP_FRAME_COUNT), 0))
+        native = self._cap.get(cv2.CAP_PROP_FPS) if not live else 0.0
+        pace = options.fps if options.fps is not None else (native if native > 0 else DEFAULT_FOLDER_FPS)
+        self.fps = None if live or pace == 0 else float(pace)
+
+    def _open(self) -> cv2.VideoCapture:
+        cap = cv2.VideoCapture(self._target)
+        is_device = isinstance(self._target, int) or str(self._target).startswith("/dev/")
+        if is_device and self._options.camera_size:
+            width, height = self._options.camera_size
+            cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+            cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        if not cap.isOpened():
+            cap.release()
+            raise SourceError(f"{self.name}: cannot be opened (unplugged, busy, or the stream is down)")
+        return cap
+
+    def probe(self) -> None:
+        """Reads the first frame now, for the next `read`: a camera that opens but sends nothing fails
+        at the start, with advice, instead of after its retries.
+
+        Raises:
+          SourceError: No frame.
+        """
+        self._pending = self.read()
+
+    def read(self, out: np.ndarray | None = None) -> np.ndarray | None:
+        if self._pending is not None:
+            frame, self._pending = self._pending, None
+            return frame
+        ok, frame = self._cap.read(out) if out is not None else self._cap.read()
+        if ok:
+            self._read += 1
+            return frame
+        if self.live:
+            raise SourceError(f"{self.name}: delivered no frame")
+        if self._declared and self._read + _TRUNCATION_SLACK < self._declared:
+            raise SourceError(
+                f"{self.name}: the video ends at frame {self._read} of the {self._declared} it declares; "
+                "the file is truncated or damaged"
+            )
+        if self._options.loop and self._read:
+            self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            self._read = 0
+            return self.read(out)
+        return None
+
+    def reopen(self) -> None:
+        if not self.live:
+            raise SourceError(f"{self.name}: a damaged file cannot be retried")
+        self._cap.release()
+        self._cap = self._open()
+
+    def close(self) -> None:
+        self._cap.release()
+
+
+class FolderSource(Source):
+    """The image files of a folder, in name order, as frames."""
+
+    retryable = True
+
+    def __init__(self, folder: Path, options: SourceOptions) -> None:
+        self.name, self._loop = str(folder), options.loop
+        self._files = list_images(folder)
+        if not self._files:
+            raise UserError(f"{folder}: no image files in this folder; {_SOURCE_HELP}")
+        self._next = 0
+        pace = DEFAULT_FOLDER_FPS if options.fps is None else options.fps
+        self.fps = None if pace == 0 else float(pace)
+
+    def read(self, out: np.ndarray | None = None) -> np.ndarray | None:
+        if self._next >= len(self._files):
+            if not self._loop:
+                return None
+            self._next = 0
+        path = self._files[self._next]
+        try:
+            rgb = load_rgb(path)
+        except (ValueError, OSError) as err:  # deleted, unreadable or truncated file
+            raise SourceError(str(err)) from None
+        self._next += 1
+        return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+
+    def reopen(self) -> None:
+        """Nothing to reopen: the retry reads the same file again (a network folder may recover)."""
+
+
+def _open_camera(spec: str, target: int | str, options: SourceOptions) -> Source:
+    from edge_runtime.picamera import open_picamera, picamera_installed
+
+    name = f"camera {spec}" if isinstance(target, int) else spec
+    problem = "cannot be opened"
+    try:
+        source = CaptureSource(target, name, live=True, options=options)
+    except SourceError:
+        pass
+    else:
+        try:
+            source.probe()
+            return source
+        except SourceError:
+            source.close()
+            problem = "opens but delivers no frames"
+    # The Raspberry Pi camera module runs on libcamera, where VideoCapture gets nothing.
+    if isinstance(target, int) and picamera_installed():
+        return open_picamera(target, options)
+    raise UserError(
+        f"{name}: {problem}; check that it is plugged in and not used by another program "
+        "(v4l2-ctl --list-devices lists cameras); for the Raspberry Pi camera module use "
+        "--source picamera2 (sudo apt install python3-picamera2)"
+    )
+
+
+def open_source(spec: str, options: SourceOptions | None = None) -> Source:
+    """Opens the source named on the command line.
+
+    Args:
+      spec: A camera index ('0'), a device path ('/dev/video0'), 'picamera2' or 'picamera2:N',
+        a URL ('rtsp://...', 'http://...'), a video file or a folder of images.
+      options: Pacing, looping and camera size.
+
+    Returns:
+      The open source.
+
+    Raises:
+      FileNotFoundError: No such file, folder or device.
+      UserError: The camera, stream or file cannot be opened, or the folder has no images.
+    """
+    options = options or SourceOptions()
+    if spec.isdigit():
+        return _open_camera(spec, int(spec), options)
+    if spec == PICAMERA_PREFIX or spec.startswith(f"{PICAMERA_PREFIX}:"):
+        from edge_runtime.picamera import open_picamera
+
+        index = spec.partition(":")[2] or "0"
+        if not index.isdigit():
+            raise UserError(f"--source {spec}: the camera number after ':' must be a whole number")
+        return open_picamera(int(index), options)
+    if "://" in spec:
+        unreachable = f"{spec}: cannot open the stream; check the URL and that it is reachable"
+        try:
+            stream = CaptureSource(spec, spec, live=True, options=options)
+        except SourceError:
+            raise UserError(unreachable) from None
+        try:
+            stream.probe()
+        except SourceError:
+            stream.close()
+            raise UserError(unreachable) from None
+        return stream
+    path = Path(spec)
+    if spec.startswith("/dev/"):
+        if not path.exists():
+            raise FileNotFoundError(f"{spec}: no such camera device; v4l2-ctl --list-devices lists cameras")
+        return _open_camera(spec, spec, options)
+    if path.is_dir():
+        return FolderSource(path, options)
+    if not path.exists():
+        raise FileNotFoundError(f"{spec}: no such file or folder; {_SOURCE_HELP}")
+    if is_image_name(path):
+        raise UserError(f"{spec}: is one image; use `python -m edge_runtime classify` or pass its folder")
+    try:
+        return CaptureSource(os.fspath(path), spec, live=False, options=options)
+    except SourceError:
+        raise UserError(
+            f"{spec}: OpenCV cannot open this video (damaged or truncated file, or an unsupported codec)"
+        ) from None

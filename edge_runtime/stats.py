@@ -1,0 +1,176 @@
+"""Loop statistics: fixed-memory latency percentiles, a rolling status line and the end-of-run summary."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from edge_runtime.exchange import Counts
+
+# Buckets 1% wide from 1 us to ~28 h: percentiles within 0.5%, in a few KB however long the run.
+_LOWEST_MS = 1e-3
+_RATIO = 1.01
+_BUCKETS = 2500
+ROLLING_SECONDS = 2.0
+
+
+class Histogram:
+    """Millisecond samples in log-spaced buckets: constant memory for a camera that runs for weeks."""
+
+    def __init__(self) -> None:
+        self._counts = np.zeros(_BUCKETS, np.int64)
+        self.count, self.total, self.max = 0, 0.0, 0.0
+        self.min = math.inf
+
+    def add(self, ms: float) -> None:
+        """Adds one sample."""
+        index = 0 if ms <= _LOWEST_MS else int(math.log(ms / _LOWEST_MS, _RATIO)) + 1
+        self._counts[min(index, _BUCKETS - 1)] += 1
+        self.count += 1
+        self.total += ms
+        self.min, self.max = min(self.min, ms), max(self.max, ms)
+
+    def percentile(self, q: float) -> float:
+        """The q-th percentile (0..100), from the bucket's midpoint, clamped to the seen range; NaN if empty."""
+        if not self.count:
+            return math.nan
+        rank = max(1, math.ceil(q / 100.0 * self.count))
+        index = int(np.searchsorted(np.cumsum(self._counts), rank))
+        value = _LOWEST_MS * _RATIO ** (index - 0.5) if index else _LOWEST_MS
+        return min(max(value, self.min), self.max)
+
+    def summary(self) -> Percentiles:
+        """p50/p95/p99, mean and max."""
+        mean = self.total / self.count if self.count else math.nan
+        p50, p95, p99 = (self.percentile(q) for q in (50, 95, 99))
+        return Percentiles(p50, p95, p99, mean, self.max if self.count else math.nan)
+
+
+@dataclass(frozen=True)
+class Percentiles:
+    """Milliseconds; NaN when there were no samples."""
+
+    p50: float
+    p95: float
+    p99: float
+    mean: float
+    max: float
+
+    def text(self) -> str:
+        """'p50 12.3, p95 15.0, p99 17.1, max 20.2 ms'."""
+        return f"p50 {self.p50:.1f}, p95 {self.p95:.1f}, p99 {self.p99:.1f}, max {self.max:.1f} ms"
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The end of a run.
+
+    Attributes:
+      captured, processed, dropped, missed: Frame counters; captured = processed + dropped, and
+        missed counts the processed frames whose result came later than the budget after capture.
+      budget_ms: The deadline.
+      elapsed_s: From the first capture to the end.
+      fps: Processed frames per second.
+      latency_ms: Capture to result.
+      inference_ms: `invoke()` alone.
+      preprocess_ms: Crop, resize, colour conversion and writing the input tensor.
+      warmup_ms: Each worker's first (uncounted) inference, e.g. loading the model onto an Edge TPU.
+      stop_reason: 'end of source', 'frame limit', 'stopped', 'source error' or 'worker error'.
+      error: The error that ended the run, or None.
+    """
+
+    captured: int
+    processed: int
+    dropped: int
+    missed: int
+    budget_ms: float
+    elapsed_s: float
+    fps: float
+    latency_ms: Percentiles
+    inference_ms: Percentiles
+    preprocess_ms: Percentiles
+    warmup_ms: tuple[float, ...]
+    stop_reason: str
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+    def text(self) -> str:
+        """The summary printed at the end of a run."""
+        lines = [
+            f"summary: {self.captured} captured, {self.processed} processed, {self.dropped} dropped, "
+            f"{self.missed} missed the {self.budget_ms:g} ms budget; {self.fps:.1f} fps over "
+            f"{self.elapsed_s:.1f} s ({self.stop_reason})",
+            f"  latency (capture to result): {self.latency_ms.text()}",
+            f"  inference: {self.inference_ms.text()}; preprocessing: {self.preprocess_ms.text()}",
+        ]
+        if self.warmup_ms:
+            warmups = ", ".join(f"{ms:.1f}" for ms in self.warmup_ms)
+            lines.append(f"  first inference per worker (warm-up, not counted): {warmups} ms")
+        return "\n".join(lines)
+
+
+class LoopStats:
+    """Accumulates results for the status line and the summary (fed by one thread)."""
+
+    def __init__(self, budget_ms: float) -> None:
+        self.budget_ms = budget_ms
+        self.missed = 0
+        self.latency, self.inference, self.preprocess = Histogram(), Histogram(), Histogram()
+        self._recent: deque[tuple[float, float]] = deque(maxlen=1024)
+
+    def add(
+        self, finished: float, latency_ms: float, inference_ms: float, preprocess_ms: float, missed: bool
+    ) -> None:
+        """Adds one result: its monotonic finish time, durations and whether it missed the budget."""
+        self.missed += missed
+        self.latency.add(latency_ms)
+        self.inference.add(inference_ms)
+        self.preprocess.add(preprocess_ms)
+        self._recent.append((finished, latency_ms))
+
+    def status(self, counts: Counts, now: float) -> str:
+        """The rolling status line: counters, fps and latency over the last two seconds."""
+        recent = [latency for finished, latency in self._recent if finished >= now - ROLLING_SECONDS]
+        window = min(ROLLING_SECONDS, now - self._recent[0][0]) if self._recent else ROLLING_SECONDS
+        fps = len(recent) / max(window, 1e-3)
+        if recent:
+            p50, p99 = np.percentile(recent, [50, 99])
+            latency = f"latency p50 {p50:.1f} p99 {p99:.1f} ms"
+        else:
+            latency = "no results in the last 2 s"
+        return (
+            f"{counts.captured} captured, {counts.processed} processed, {counts.dropped} dropped, "
+            f"{self.missed} missed | {fps:.1f} fps | {latency}"
+        )
+
+    def summary(
+        self,
+        counts: Counts,
+        elapsed_s: float,
+        warmup_ms: tuple[float, ...],
+        stop_reason: str,
+        error: str | None,
+    ) -> Summary:
+        """The summary; `counts` must be final (nothing pending)."""
+        fps = counts.processed / elapsed_s if elapsed_s > 0 else 0.0
+        return Summary(
+            captured=counts.captured,
+            processed=counts.processed,
+            dropped=counts.dropped,
+            missed=self.missed,
+            budget_ms=self.budget_ms,
+            elapsed_s=elapsed_s,
+            fps=fps,
+            latency_ms=self.latency.summary(),
+            inference_ms=self.inference.summary(),
+            preprocess_ms=self.preprocess.summary(),
+            warmup_ms=warmup_ms,
+            stop_reason=stop_reason,
+            error=error,
+        )
