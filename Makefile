@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: all setup clients data train convert evaluate classify edgetpu test lint clean
+.PHONY: all setup clients data train convert evaluate classify edgetpu benchmark test lint clean
 
 all: evaluate classify
 	@echo "== done: $(TFLITE_DIR)/model_int8.tflite (with metadata and labels), $(BUILD)/evaluation.json"
@@ -87,6 +87,12 @@ classify: $(INT8) | $(VENV)/.installed
 # Edge TPU: the op-compatibility report, then edgetpu_compiler when it is installed.
 edgetpu: $(INT8) | $(VENV)/.installed
 	$(PY) -m convert.edgetpu --model $(INT8) --force
+
+# Latency like benchmark_model, the MobileNet table beside TFLite's published one, peers, camera loop.
+# QUICK=1: a 1-minute smoke run into build/benchmarks/quick (the committed results stay as they are).
+benchmark: setup clients
+	$(PY) -m benchmarks run $(if $(QUICK),--quick --out $(BUILD)/benchmarks/quick) --build $(BUILD) \
+		--work-dir $(BUILD)/benchmarks/models --clients-python $(CURDIR)/$(CLIENTS_VENV)/bin/python
 
 test: setup clients
 	$(PY) -m ruff check .

@@ -1,0 +1,1 @@
+"""Benchmarks: latency like TFLite's benchmark_model, the MobileNet table, peer runtimes, one report."""

@@ -1,0 +1,103 @@
+"""The hook to the camera-loop benchmark (benchmarks/camera_loop.py), which this package does not own."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks.markdown import fmt, md_table
+
+CAMERA_MODULE = "benchmarks.camera_loop"
+RESULTS_NAME = "camera_loop.json"
+
+
+def existing_results(out_dir: str | Path) -> dict | None:
+    """The camera-loop results file in `out_dir`, if an earlier run wrote one."""
+    path = Path(out_dir) / RESULTS_NAME
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def run_camera_loop(models: dict[str, dict], options, progress: Callable[[str], None]) -> dict:
+    """Runs the camera-loop benchmark if its module exists, else reports it missing.
+
+    Args:
+      models: The models measured in this run (name -> entry with 'path').
+      options: The RunOptions (quick, out_dir, seed).
+      progress: Progress printer.
+
+    Returns:
+      The camera-loop results, or {'missing': reason} when the module is not there.
+    """
+    if importlib.util.find_spec(CAMERA_MODULE) is None:
+        found = existing_results(options.out_dir)
+        if found is not None:
+            return {"source": str(Path(options.out_dir) / RESULTS_NAME), **found}
+        return {
+            "missing": f"{CAMERA_MODULE} is not installed in this checkout; the camera-loop section is empty"
+        }
+    module = importlib.import_module(CAMERA_MODULE)
+    runner = getattr(module, "run_for_report", None)
+    if runner is None:
+        return {"missing": f"{CAMERA_MODULE} has no run_for_report(models, quick, out_dir, seed, progress)"}
+    # The probes are not image models anyone would put behind a camera.
+    chosen = {name: entry for name, entry in models.items() if entry.get("kind") != "probe"}
+    return runner(chosen, quick=options.quick, out_dir=options.out_dir, seed=options.seed, progress=progress)
+
+
+def _label(run: dict) -> str:
+    return f"{run.get('workers', '?')} worker(s) x {run.get('threads', '?')} thread(s)"
+
+
+def camera_series(section: dict) -> dict[str, dict[str, list[float]]]:
+    """Per-frame latencies (capture to result, ms) by model, then by workers/threads; {} when absent."""
+    panels: dict[str, dict[str, list[float]]] = {}
+    for run in section.get("runs", []) if isinstance(section, dict) else []:
+        if run.get("latencies_ms"):
+            panels.setdefault(str(run.get("model", "?")), {})[_label(run)] = list(run["latencies_ms"])
+    return panels
+
+
+def camera_markdown(section: dict | None, chart_files: dict[str, str]) -> str:
+    """The camera-loop section of the report: one row per model and worker setting."""
+    title = "## Camera loop (640x480, 30 fps, 33 ms budget)"
+    if not section:
+        return f"{title}\n\n_Skipped in this run._"
+    if "missing" in section:
+        return f"{title}\n\n_Not measured: {section['missing']}._"
+    rows = []
+    for run in section.get("runs", []):
+        s = run.get("summary", {})
+        latency, inference = s.get("latency_ms", {}), s.get("inference_ms", {})
+        rows.append(
+            [
+                run.get("model", "?"),
+                _label(run),
+                s.get("captured"),
+                s.get("processed"),
+                s.get("dropped"),
+                s.get("missed"),
+                fmt(s.get("fps"), 1),
+                fmt(latency.get("p50"), 1),
+                fmt(latency.get("p95"), 1),
+                fmt(latency.get("p99"), 1),
+                fmt(inference.get("p50"), 1),
+            ]
+        )
+    headers = ["model", "workers", "captured", "processed", "dropped", "missed 33 ms", "fps"]
+    headers += ["latency p50", "p95", "p99", "invoke p50"]
+    text = [
+        title,
+        "",
+        f"edge_runtime's threaded loop (benchmarks/camera_loop.py) on {section.get('video', 'a video')}, "
+        f"paced at its frame rate; budget {section.get('budget_ms', 33.0)} ms from capture to result. "
+        "Latencies in ms. 'dropped': frames the loop skipped because the workers were busy; "
+        "'missed': processed frames whose result came after the budget.",
+        "",
+        md_table(headers, rows, align="ll" + "r" * 9) if rows else "_No run._",
+    ]
+    if "camera_loop" in chart_files:
+        text.append(f"\n![camera loop latency histogram]({chart_files['camera_loop']})")
+    return "\n".join(text)
