@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: all setup clients data train convert evaluate classify edgetpu benchmark test lint clean
+.PHONY: all setup clients data train convert evaluate classify edgetpu benchmark plan test lint clean
 
 all: evaluate classify
 	@echo "== done: $(TFLITE_DIR)/model_int8.tflite (with metadata and labels), $(BUILD)/evaluation.json"
@@ -93,6 +93,15 @@ edgetpu: $(INT8) | $(VENV)/.installed
 benchmark: setup clients
 	$(PY) -m benchmarks run $(if $(QUICK),--quick --out $(BUILD)/benchmarks/quick) --build $(BUILD) \
 		--work-dir $(BUILD)/benchmarks/models --clients-python $(CURDIR)/$(CLIENTS_VENV)/bin/python
+
+PLAN_BUDGET_MS ?= 33
+PLAN_ARGS ?=
+PLAN_MODELS ?=
+
+# Which model fits a per-frame budget on this machine: PLAN_MODELS (.tflite files), or by default every
+# registered architecture, untrained, at the TFLite table's input sizes (converted once, cached in build/plan/models).
+plan: | $(VENV)/.installed
+	$(PY) -m benchmarks plan --budget-ms $(PLAN_BUDGET_MS) --out $(BUILD)/plan --work-dir $(BUILD)/plan/models $(PLAN_ARGS) $(PLAN_MODELS)
 
 test: setup clients
 	$(PY) -m ruff check .

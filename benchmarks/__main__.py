@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, help="folder (default: the JSON's folder)")
 
     commands.add_parser("machine", help="print this machine's description as JSON")
+    from benchmarks.plan import add_plan_arguments
+
+    plan = commands.add_parser("plan", help="which model fits a per-frame time budget here, and which to use")
+    add_plan_arguments(plan)
     return parser
 
 
@@ -205,6 +209,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _peers(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "plan":
+            from benchmarks.plan import run_plan
+
+            return run_plan(args)
         from benchmarks.machine import describe_machine
 
         print(json.dumps(describe_machine(), indent=1))

@@ -1,7 +1,9 @@
 """Accuracy of the float Keras model and its .tflite conversions on a held-out class folder.
 
-The .tflite files run through edge_runtime, the code that runs on the device, on pixels from
-the same decoder and resize; so a difference is the model's, not the pipeline's.
+Top-1 (and top-5 from 5 classes), accuracy on the confident results with the share set aside as
+ambiguous, and the accuracy-vs-share-kept curves (JSON, and a PNG beside it). The .tflite files
+run through edge_runtime, the code that runs on the device, on pixels from the same decoder and
+resize; so a difference is the model's, not the pipeline's.
 """
 
 from __future__ import annotations
@@ -113,49 +115,9 @@ def tflite_scores(
     return ModelScores(name, np.argmax(probabilities, axis=1), probabilities)
 
 
-def report(evaluation: EvaluationSet, results: list[ModelScores], reference: str | None = None) -> dict:
-    """A JSON-ready summary: accuracy and per-class accuracy per model, top-1 agreement with `reference`."""
-    labels = evaluation.labels
-    summary: dict = {
-        "num_images": int(len(labels)),
-        "skipped_images": len(evaluation.skipped),
-        "class_names": evaluation.class_names,
-        "class_counts": {n: int(np.sum(labels == i)) for i, n in enumerate(evaluation.class_names)},
-        "models": {},
-    }
-    by_name = {r.name: r for r in results}
-    ref = by_name.get(reference) if reference else None
-    for result in results:
-        entry = {
-            "accuracy": result.accuracy(labels),
-            "per_class_accuracy": result.per_class_accuracy(labels, evaluation.class_names),
-        }
-        if ref is not None and result is not ref:
-            entry[f"top1_agreement_with_{ref.name}"] = float(np.mean(result.predictions == ref.predictions))
-            entry[f"accuracy_drop_vs_{ref.name}_points"] = 100.0 * (
-                ref.accuracy(labels) - result.accuracy(labels)
-            )
-        summary["models"][result.name] = entry
-    return summary
-
-
-def format_report(summary: dict) -> str:
-    """A plain-text table of the summary."""
-    names = summary["class_names"]
-    header = f"{'model':<22} {'accuracy':>9} " + " ".join(f"{n[:12]:>12}" for n in names)
-    lines = [
-        f"{summary['num_images']} test images ({', '.join(f'{k}: {v}' for k, v in summary['class_counts'].items())})",
-        header,
-        "-" * len(header),
-    ]
-    for name, entry in summary["models"].items():
-        per_class = " ".join(f"{100 * entry['per_class_accuracy'][n]:>11.2f}%" for n in names)
-        lines.append(f"{name:<22} {100 * entry['accuracy']:>8.2f}% {per_class}")
-    for name, entry in summary["models"].items():
-        for key, value in entry.items():
-            if key.startswith("top1_agreement"):
-                lines.append(f"{name}: {key.replace('_', ' ')} = {100 * value:.2f}%")
-    return "\n".join(lines)
+def confidence_png_path(json_path: Path) -> Path:
+    """Where the curve PNG goes beside the summary JSON: evaluation.json -> evaluation_confidence.png."""
+    return json_path.with_name(f"{json_path.stem}_confidence.png")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,9 +125,12 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     import json
 
+    from convert.confidence_plot import model_curves, plot_confidence_curves
     from convert.converter import image_input_shape, load_keras_model
+    from convert.evaluation_report import format_report, report
+    from edge_runtime.ambiguity import add_ambiguity_arguments, rule_from_args
     from edge_runtime.errors import cli_main
-    from edge_runtime.files import atomic_write_text
+    from edge_runtime.files import atomic_write_bytes, atomic_write_text
     from labels import read_labels
 
     parser = argparse.ArgumentParser(prog="python -m convert.evaluate", description=main.__doc__)
@@ -175,11 +140,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--labels", type=Path, help="labels file (default: labels.txt beside the Keras model)"
     )
-    parser.add_argument("--out", type=Path, help="write the summary as JSON here")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="write the summary as JSON here, and the curve PNG beside it (NAME_confidence.png)",
+    )
+    add_ambiguity_arguments(parser)
 
     @cli_main
     def run() -> int:
         args = parser.parse_args(argv)
+        rule = rule_from_args(args)
         for path in args.tflite:
             if not path.is_file():
                 raise FileNotFoundError(f"{path}: no such .tflite model (run make convert first)")
@@ -192,13 +163,18 @@ def main(argv: list[str] | None = None) -> int:
         )
         results = [keras_scores(model, evaluation.images)]
         results += [tflite_scores(path, evaluation.images) for path in args.tflite]
-        summary = report(evaluation, results, reference=results[0].name)
+        summary = report(evaluation, results, reference=results[0].name, rule=rule)
         summary["data"] = str(args.data)
         summary["files"] = {"keras_float32": str(args.keras), **{p.stem: str(p) for p in args.tflite}}
         print(format_report(summary))
         if args.out:
+            png = confidence_png_path(args.out)
+            summary["files"]["confidence_png"] = str(png)
+            curves = {r.name: model_curves(evaluation.labels, r.probabilities, rule) for r in results}
+            title = f"Accuracy vs results kept ({len(evaluation.labels)} images from {args.data})"
+            atomic_write_bytes(png, plot_confidence_curves(curves, title))
             atomic_write_text(args.out, json.dumps(summary, indent=2) + "\n")
-            print(f"wrote {args.out}")
+            print(f"wrote {args.out} and {png}")
         return 0
 
     return run()

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from convert.evaluate import EvaluationSet, keras_scores, tflite_scores
+from convert.metrics import ConfidentAccuracy, confident_accuracy, reported_ks, top_k_accuracy
+from edge_runtime.ambiguity import AmbiguityRule
 from edge_runtime.errors import UserError
 from edge_runtime.folders import read_class_folder
 
@@ -108,7 +110,7 @@ def resolve_test_data(options: GateOptions, calibration: Path | None, class_name
 
 @dataclass(frozen=True)
 class ModelResult:
-    """One converted model on the test images."""
+    """One converted model on the test images (top5 is None below 5 classes)."""
 
     name: str
     accuracy: float
@@ -116,6 +118,8 @@ class ModelResult:
     drop_points: float
     top1_agreement: float
     passed: bool
+    top5: float | None = None
+    confident: ConfidentAccuracy | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,8 @@ class GateResult:
     keras_per_class: dict[str, float]
     models: tuple[ModelResult, ...]
     max_accuracy_drop: float
+    keras_top5: float | None = None
+    keras_confident: ConfidentAccuracy | None = None
 
     @property
     def passed(self) -> bool:
@@ -146,10 +152,24 @@ class GateResult:
         return "; ".join(f"{m.name} lost {m.drop_points:.2f} points" for m in failed)
 
 
+def _top5(labels: np.ndarray, probabilities: np.ndarray) -> float | None:
+    """Top-5 accuracy from 5 classes on, else None."""
+    return top_k_accuracy(labels, probabilities, 5) if 5 in reported_ks(probabilities.shape[1]) else None
+
+
 def run_gate(
-    keras_model, models: dict[str, bytes], evaluation: EvaluationSet, test_data: GateImages, max_drop: float
+    keras_model,
+    models: dict[str, bytes],
+    evaluation: EvaluationSet,
+    test_data: GateImages,
+    max_drop: float,
+    rule: AmbiguityRule = AmbiguityRule(),
 ) -> GateResult:
-    """Evaluates the Keras model and each .tflite (by file name -> bytes) on `evaluation`."""
+    """Evaluates the Keras model and each .tflite (by file name -> bytes) on `evaluation`.
+
+    The verdict is on top-1 accuracy; top-5 and the accuracy on confident results (under `rule`)
+    are reported beside it.
+    """
     labels, names = evaluation.labels, evaluation.class_names
     reference = keras_scores(keras_model, evaluation.images, name=KERAS_NAME)
     keras_accuracy = reference.accuracy(labels)
@@ -166,6 +186,8 @@ def run_gate(
                 top1_agreement=float(np.mean(scores.predictions == reference.predictions)),
                 # A hair of tolerance: 1 of 100 images is 1.0000000000000009 points in floats.
                 passed=drop <= max_drop + 1e-9,
+                top5=_top5(labels, scores.probabilities),
+                confident=confident_accuracy(labels, scores.probabilities, rule),
             )
         )
     return GateResult(
@@ -176,6 +198,8 @@ def run_gate(
         keras_per_class=reference.per_class_accuracy(labels, names),
         models=tuple(results),
         max_accuracy_drop=max_drop,
+        keras_top5=_top5(labels, reference.probabilities),
+        keras_confident=confident_accuracy(labels, reference.probabilities, rule),
     )
 
 
@@ -184,24 +208,30 @@ def _percent(value: float) -> str:
 
 
 def format_gate(result: GateResult) -> str:
-    """The gate as a table: accuracy overall and per class, Keras first, then each model's drop."""
+    """The gate as a table: accuracy (top-1; top-5 too from 5 classes) and per class, Keras first, then drops."""
     counts = ", ".join(f"{k}: {v}" for k, v in result.class_counts.items())
     width = max(len(KERAS_NAME), *(len(m.name) for m in result.models))
-    header = f"{'model':<{width}}  {'accuracy':>8}  " + "  ".join(f"{n[:12]:>12}" for n in result.class_names)
+    top5 = result.keras_top5 is not None
+    header = (
+        f"{'model':<{width}}  {'accuracy':>8}  "
+        + (f"{'top-5':>8}  " if top5 else "")
+        + "  ".join(f"{n[:12]:>12}" for n in result.class_names)
+    )
     lines = [
         f"accuracy gate on {result.test_data.describe()}; per class: {counts}",
         f"{header}  {'drop (points)':>13}",
         "-" * (len(header) + 15),
     ]
 
-    def row(name: str, accuracy: float, per_class: dict[str, float]) -> str:
+    def row(name: str, accuracy: float, top5_accuracy: float | None, per_class: dict[str, float]) -> str:
         cells = "  ".join(f"{_percent(per_class[n]):>12}" for n in result.class_names)
-        return f"{name:<{width}}  {_percent(accuracy):>8}  {cells}"
+        top = f"{_percent(top5_accuracy if top5_accuracy is not None else math.nan):>8}  " if top5 else ""
+        return f"{name:<{width}}  {_percent(accuracy):>8}  {top}{cells}"
 
-    lines.append(row(KERAS_NAME, result.keras_accuracy, result.keras_per_class))
+    lines.append(row(KERAS_NAME, result.keras_accuracy, result.keras_top5, result.keras_per_class))
     for m in result.models:
         verdict = "pass" if m.passed else "FAIL"
-        lines.append(f"{row(m.name, m.accuracy, m.per_class)}  {m.drop_points:>13.2f}  {verdict}")
+        lines.append(f"{row(m.name, m.accuracy, m.top5, m.per_class)}  {m.drop_points:>13.2f}  {verdict}")
     lines.append(
         f"max drop {result.max_accuracy_drop:.2f} points: "
         + ("passed" if result.passed else f"FAILED ({result.failures()})")

@@ -15,6 +15,7 @@ import numpy as np
 
 from convert.edgetpu import edgetpu_report, summary_line
 from convert.gate import GateResult, ModelResult
+from convert.metrics import ConfidentAccuracy
 from convert.modes import ConvertOptions, clients
 from convert.tflite_graph import read_graph
 from edge_runtime.files import atomic_write_text
@@ -79,6 +80,27 @@ def _tensor(details: dict) -> dict:
     return spec
 
 
+def _confident(point: ConfidentAccuracy | None) -> dict | None:
+    """Accuracy on the confident results and the share set aside as ambiguous, or None if not measured."""
+    if point is None:
+        return None
+    return {"accuracy": _number(point.accuracy), "share_set_aside": _number(point.share_set_aside)}
+
+
+def _top_k_and_confidence(result: ModelResult, gate: GateResult) -> dict:
+    """The card's top-5 (from 5 classes) and confident-results entries, Keras float beside converted."""
+    extra = {}
+    if gate.keras_top5 is not None and result.top5 is not None:
+        extra["top5"] = {"keras_float": _number(gate.keras_top5), "converted": _number(result.top5)}
+    if result.confident is not None and gate.keras_confident is not None:
+        extra["confident"] = {
+            **result.confident.rule.to_json(),
+            "keras_float": _confident(gate.keras_confident),
+            "converted": _confident(result.confident),
+        }
+    return extra
+
+
 def model_entry(
     name: str,
     data: bytes,
@@ -118,6 +140,7 @@ def model_entry(
             "max_drop_points": gate.max_accuracy_drop,
             "gate": "passed" if result.passed else "failed",
             "top1_agreement_with_keras": _number(result.top1_agreement),
+            **_top_k_and_confidence(result, gate),
             "test_images": gate.num_images,
             "test_data": gate.test_data.describe(),
             "per_class": {

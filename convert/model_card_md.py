@@ -26,6 +26,25 @@ def _latency(runs: list[dict]) -> str:
     return f"{', '.join(parts)} (median of {first['runs']} invokes after {first['warmup']} warm-up)"
 
 
+def _top_k_and_confidence_rows(acc: dict) -> list[str]:
+    """Rows for top-5 accuracy (5+ classes) and the accuracy on confident results, when the card has them."""
+    rows = []
+    if "top5" in acc:
+        top5 = acc["top5"]
+        rows.append(
+            f"| top-5 accuracy | {_pct(top5['converted'])} vs Keras float {_pct(top5['keras_float'])} |"
+        )
+    if "confident" in acc:
+        c = acc["confident"]
+        rows.append(
+            f"| accuracy on confident results | {_pct(c['converted']['accuracy'])} with "
+            f"{_pct(c['converted']['share_set_aside'])} set aside as ambiguous (Keras float: "
+            f"{_pct(c['keras_float']['accuracy'])}, {_pct(c['keras_float']['share_set_aside'])} set aside); "
+            f"ambiguous: top score below {c['ambiguous_below']:.2f} or margin below {c['min_margin']:.2f} |"
+        )
+    return rows
+
+
 def _model_section(entry: dict, classes: list[str]) -> list[str]:
     acc = entry["accuracy"]
     inp, out = entry["input"], entry["output"]
@@ -44,6 +63,7 @@ def _model_section(entry: dict, classes: list[str]) -> list[str]:
         f"{acc['test_images']} test images: drop {acc['drop_points']:.2f} points "
         f"(max {acc['max_drop_points']:.2f}), gate {acc['gate']} |",
         f"| top-1 agreement with Keras | {_pct(acc['top1_agreement_with_keras'])} |",
+        *_top_k_and_confidence_rows(acc),
         f"| latency on this machine | {_latency(entry['latency_ms'])} |",
         f"| clients | {'; '.join(entry['clients'])} |",
         f"| Edge TPU | {entry['edge_tpu']['summary']} |",

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from edge_runtime.ambiguity import Confidence, add_ambiguity_arguments
 from edge_runtime.errors import EXIT_USER_ERROR, UserError, cli_main
 from edge_runtime.model_labels import LABELS_BESIDE_MODEL, resolve_labels
 
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--backend", help="ai_edge_litert, tflite_runtime or tensorflow (default: first installed)"
     )
     classify.add_argument("--delegate", help="delegate library to load, e.g. libedgetpu.so.1")
+    add_ambiguity_arguments(classify)
     classify.add_argument("--json", action="store_true", help="print one JSON object per image")
     classify.add_argument(
         "-v", "--verbose", action="store_true", help="log the model, backend and labels used"
@@ -54,15 +56,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _print_result(image: str, classes: list, as_json: bool, threshold: float) -> None:
-    """Prints one image's classes as text lines or as one JSON object."""
+def _print_result(image: str, classes: list, confidence: Confidence, as_json: bool, threshold: float) -> None:
+    """Prints one image's classes (and whether the result is ambiguous) as text lines or one JSON object."""
     if as_json:
         rows = [{"id": c.id, "label": c.label, "score": round(c.score, 6)} for c in classes]
-        print(json.dumps({"image": image, "classes": rows}), flush=True)
+        record = {
+            "image": image,
+            "classes": rows,
+            "ambiguous": confidence.ambiguous,
+            "top_score": round(confidence.top_score, 6),
+            "margin": round(confidence.margin, 6),
+        }
+        print(json.dumps(record), flush=True)
         return
     print(image)
-    for c in classes:
-        print(f"  {c.score:.4f}  {c.label if c.label is not None else f'class {c.id}'}")
+    for index, c in enumerate(classes):
+        # On the top class's line, so each image keeps one line per class shown.
+        mark = f"  [ambiguous: {confidence.reason}]" if index == 0 and confidence.ambiguous else ""
+        print(f"  {c.score:.4f}  {c.label if c.label is not None else f'class {c.id}'}{mark}")
     if not classes:
         print(f"  (no class scored {threshold} or more)")
     sys.stdout.flush()
@@ -70,11 +81,13 @@ def _print_result(image: str, classes: list, as_json: bool, threshold: float) ->
 
 def run_classify(args: argparse.Namespace) -> int:
     """Classifies every image; a bad image is one `error:` line, the rest still run."""
-    from edge_runtime.classify import classify_image
+    from edge_runtime.ambiguity import rule_from_args
+    from edge_runtime.classify import classify_image, get_confidence
     from edge_runtime.common import input_dtype, input_size, output_details
     from edge_runtime.image import load_rgb
     from edge_runtime.interpreter import backend_name, make_interpreter
 
+    rule = rule_from_args(args)
     model_path = Path(args.model)
     interpreter = make_interpreter(
         model_path, num_threads=args.threads, backend=args.backend, delegate=args.delegate
@@ -85,7 +98,7 @@ def run_classify(args: argparse.Namespace) -> int:
         width, height = input_size(interpreter)
         print(
             f"model: {model_path} ({width}x{height} {input_dtype(interpreter)} input, {num_classes} classes), "
-            f"backend: {backend_name(interpreter)}, labels: {labels_source}",
+            f"backend: {backend_name(interpreter)}, labels: {labels_source}; ambiguous when {rule.describe()}",
             file=sys.stderr,
         )
     failed = 0
@@ -97,7 +110,7 @@ def run_classify(args: argparse.Namespace) -> int:
             failed += 1
             continue
         classes = classify_image(interpreter, rgb, top_k=args.top_k, threshold=args.threshold, labels=labels)
-        _print_result(image, classes, args.json, args.threshold)
+        _print_result(image, classes, get_confidence(interpreter, rule), args.json, args.threshold)
     return EXIT_USER_ERROR if failed else 0
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from edge_runtime.ambiguity import add_ambiguity_arguments, rule_from_args
 from edge_runtime.errors import UserError
 from edge_runtime.model_labels import LABELS_BESIDE_MODEL
 
@@ -63,6 +64,7 @@ def add_camera_parser(commands: argparse._SubParsersAction) -> None:
     add("--budget-ms", type=positive, default=33.0, metavar="MS", help="deadline after capture (33)")
     add("--top-k", type=count, default=3, metavar="K", help="classes per result (3)")
     add("--threshold", type=float, default=0.0, metavar="T", help="lowest score reported (0.0)")
+    add_ambiguity_arguments(p)
     add("--display", action="store_true", help="show frames with label, score and FPS in a window")
     add("--jsonl", metavar="FILE|-", help="append one JSON object per result to FILE (- for stdout)")
     accelerator = p.add_mutually_exclusive_group()
@@ -187,6 +189,7 @@ def run_camera(args: argparse.Namespace) -> int:
         max_frames=args.frames,
         retries=args.retries,
         status_interval_s=interval,
+        ambiguity=rule_from_args(args),
     )
     source_options = SourceOptions(fps=args.fps, loop=args.loop, camera_size=args.camera_size)
     delegate = EDGETPU_LIBRARIES.get(platform.system(), "libedgetpu.so.1") if args.edgetpu else args.delegate
@@ -215,7 +218,7 @@ def run_camera(args: argparse.Namespace) -> int:
         f"camera: {model_path} ({width}x{height} {input_dtype(interpreters[0])}, {num_classes} classes, "
         f"labels: {labels_source}), backend {backend_name(interpreters[0])}, delegate {delegate or 'none'}, "
         f"{args.workers} worker(s) x {args.threads or 'default'} thread(s), source {source.name}, "
-        f"budget {args.budget_ms:g} ms; Ctrl-C stops"
+        f"budget {args.budget_ms:g} ms, ambiguous when {options.ambiguity.describe()}; Ctrl-C stops"
     )
     recent: list[float] = []
 
@@ -230,7 +233,7 @@ def run_camera(args: argparse.Namespace) -> int:
                 if len(recent) > 1 and recent[-1] > recent[0]
                 else 0.0
             )
-            if display.show(result.image, result.classes, fps):
+            if display.show(result.image, result.classes, fps, result.ambiguous):
                 stop.set()
 
     restore = _on_signals(stop)

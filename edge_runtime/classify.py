@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from edge_runtime import common
+from edge_runtime.ambiguity import AmbiguityRule, Confidence, judge
 from edge_runtime.image import resize
 
 
@@ -69,6 +70,11 @@ def get_classes(
 ) -> list[Class]:
     """Top classes of the interpreter's last `invoke`; see `get_classes_from_scores`."""
     return get_classes_from_scores(common.get_scores(interpreter), top_k, threshold, labels)
+
+
+def get_confidence(interpreter: Any, rule: AmbiguityRule = AmbiguityRule()) -> Confidence:
+    """Whether the interpreter's last result is ambiguous (see `edge_runtime.ambiguity`), from all its scores."""
+    return judge(common.get_scores(interpreter), rule)
 
 
 def classify_image(

@@ -5,14 +5,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from edge_runtime.ambiguity import AmbiguityRule, judge
 from edge_runtime.capture import CaptureEnd, RetryPolicy, capture_frames
-from edge_runtime.classify import Class, get_classes
-from edge_runtime.common import input_size, set_input
+from edge_runtime.classify import Class, get_classes_from_scores
+from edge_runtime.common import get_scores, input_size, set_input
 from edge_runtime.errors import UserError
 from edge_runtime.exchange import FrameExchange
 from edge_runtime.preprocess import FramePreprocessor
@@ -35,6 +36,7 @@ class LoopOptions:
       max_backoff_s: Longest wait between retries.
       keep_images: Attach a copy of each processed frame to its result (for a display).
       status_interval_s: Seconds between status callbacks (0: none).
+      ambiguity: When a result is marked ambiguous (see edge_runtime.ambiguity).
     """
 
     budget_ms: float = 33.0
@@ -47,6 +49,7 @@ class LoopOptions:
     max_backoff_s: float = 2.0
     keep_images: bool = False
     status_interval_s: float = 1.0
+    ambiguity: AmbiguityRule = field(default_factory=AmbiguityRule)
 
     def __post_init__(self) -> None:
         if not self.budget_ms > 0:
@@ -73,6 +76,8 @@ class Result:
       preprocess_ms: Crop, resize, colour conversion and the input copy.
       inference_ms: `invoke()` alone.
       image: The BGR frame, when the loop keeps images (for a display), else None.
+      ambiguous: The scores are too spread to trust (LoopOptions.ambiguity).
+      margin: The top score minus the second one.
     """
 
     frame_id: int
@@ -86,6 +91,8 @@ class Result:
     preprocess_ms: float
     inference_ms: float
     image: np.ndarray | None = None
+    ambiguous: bool = False
+    margin: float = 1.0
 
     @property
     def latency_ms(self) -> float:
@@ -103,6 +110,8 @@ class Result:
             "missed": self.missed,
             "worker": self.worker,
             "classes": [{"id": c.id, "label": c.label, "score": round(c.score, 6)} for c in self.classes],
+            "ambiguous": self.ambiguous,
+            "margin": round(self.margin, 6),
         }
 
 
@@ -132,7 +141,7 @@ class _Run:
 def _work(
     index: int, interpreter: Any, run: _Run, options: LoopOptions, labels: Sequence[str] | None
 ) -> None:
-    """Worker thread: preprocess, invoke and top-k for each frame it takes, on its own interpreter."""
+    """Worker thread: preprocess, invoke, top-k and ambiguity for each frame it takes, on its own interpreter."""
     width, height = input_size(interpreter)
     prepare = FramePreprocessor(width, height, options.center_crop)
     exchange = run.exchange
@@ -146,7 +155,9 @@ def _work(
             invoked = time.perf_counter()
             interpreter.invoke()
             done = time.perf_counter()
-            classes = tuple(get_classes(interpreter, options.top_k, options.threshold, labels))
+            scores = get_scores(interpreter)
+            classes = tuple(get_classes_from_scores(scores, options.top_k, options.threshold, labels))
+            confidence = judge(scores, options.ambiguity)
             finished, finished_wall = time.monotonic(), time.time()
         except Exception as err:  # e.g. an Edge TPU unplugged mid-run: end the run, keep the counts
             run.worker_errors.append(f"worker {index}: frame {frame.id}: {type(err).__name__}: {err}")
@@ -166,6 +177,8 @@ def _work(
             preprocess_ms=(invoked - start) * 1000.0,
             inference_ms=(done - invoked) * 1000.0,
             image=image,
+            ambiguous=confidence.ambiguous,
+            margin=confidence.margin,
         )
         exchange.finish(frame.id, result)
 
@@ -237,6 +250,7 @@ def run_loop(
                     result.inference_ms,
                     result.preprocess_ms,
                     result.missed,
+                    result.ambiguous,
                 )
                 if on_result is not None:
                     on_result(result)

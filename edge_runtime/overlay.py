@@ -1,4 +1,4 @@
-"""--display: the top label, its score and the FPS drawn on the frame, shown in an OpenCV window."""
+"""--display: the top label, its score (flagged when ambiguous) and the FPS drawn on the frame, in an OpenCV window."""
 
 from __future__ import annotations
 
@@ -14,15 +14,21 @@ from edge_runtime.classify import Class
 WINDOW = "edge_runtime camera"
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 _QUIT_KEYS = (27, ord("q"))  # Esc, q
+_GREEN, _ORANGE = (0, 255, 0), (0, 165, 255)  # BGR
 
 
-def draw_overlay(image: np.ndarray, classes: Sequence[Class], fps: float) -> np.ndarray:
+def draw_overlay(
+    image: np.ndarray, classes: Sequence[Class], fps: float, ambiguous: bool = False
+) -> np.ndarray:
     """Draws the top class, its score and the FPS in the top-left corner of a BGR frame, in place.
+
+    An ambiguous result is drawn in orange with a '?' and the word 'ambiguous', so nobody acts on it.
 
     Args:
       image: HxWx3 uint8 BGR frame.
       classes: The frame's classes, best first (may be empty).
       fps: Frames processed per second.
+      ambiguous: The result is too spread over the labels to trust (edge_runtime.ambiguity).
 
     Returns:
       The same array, drawn on.
@@ -32,17 +38,18 @@ def draw_overlay(image: np.ndarray, classes: Sequence[Class], fps: float) -> np.
     if classes:
         top = classes[0]
         name = top.label if top.label is not None else f"class {top.id}"
-        lines = [f"{name} {top.score:.2f}"]
+        lines = [f"{name}? {top.score:.2f} ambiguous" if ambiguous else f"{name} {top.score:.2f}"]
     else:
         lines = ["no class above the threshold"]
+    colors = [_ORANGE if ambiguous else _GREEN, _GREEN]
     lines.append(f"FPS {fps:.1f}")
     y = 0
-    for text in lines:
+    for text, color in zip(lines, colors, strict=True):
         (width, height), baseline = cv2.getTextSize(text, _FONT, scale, thickness)
         y += height + baseline + 6
         # A dark box behind the text keeps it readable on bright frames.
         cv2.rectangle(image, (4, y - height - baseline - 2), (12 + width, y + 2), (0, 0, 0), cv2.FILLED)
-        cv2.putText(image, text, (8, y - baseline), _FONT, scale, (0, 255, 0), thickness, cv2.LINE_AA)
+        cv2.putText(image, text, (8, y - baseline), _FONT, scale, color, thickness, cv2.LINE_AA)
     return image
 
 
@@ -62,9 +69,9 @@ def display_problem() -> str | None:
 class Display:
     """The window: `show` draws and shows a frame and reports whether the user asked to quit."""
 
-    def show(self, image: np.ndarray, classes: Sequence[Class], fps: float) -> bool:
+    def show(self, image: np.ndarray, classes: Sequence[Class], fps: float, ambiguous: bool = False) -> bool:
         """Shows the frame with its overlay; True when q or Esc was pressed or the window closed."""
-        cv2.imshow(WINDOW, draw_overlay(image, classes, fps))
+        cv2.imshow(WINDOW, draw_overlay(image, classes, fps, ambiguous))
         key = cv2.waitKey(1) & 0xFF
         closed = cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) < 1
         return key in _QUIT_KEYS or closed

@@ -80,6 +80,7 @@ class Summary:
       warmup_ms: Each worker's first (uncounted) inference, e.g. loading the model onto an Edge TPU.
       stop_reason: 'end of source', 'frame limit', 'stopped', 'source error' or 'worker error'.
       error: The error that ended the run, or None.
+      ambiguous: Processed frames whose result was ambiguous (edge_runtime.ambiguity).
     """
 
     captured: int
@@ -95,10 +96,16 @@ class Summary:
     warmup_ms: tuple[float, ...]
     stop_reason: str
     error: str | None = None
+    ambiguous: int = 0
+
+    @property
+    def ambiguous_share(self) -> float:
+        """Share of processed frames whose result was ambiguous (0.0 when none were processed)."""
+        return self.ambiguous / self.processed if self.processed else 0.0
 
     def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return asdict(self)
+        """A JSON-ready dict (with ambiguous_share)."""
+        return {**asdict(self), "ambiguous_share": self.ambiguous_share}
 
     def text(self) -> str:
         """The summary printed at the end of a run."""
@@ -108,6 +115,8 @@ class Summary:
             f"{self.elapsed_s:.1f} s ({self.stop_reason})",
             f"  latency (capture to result): {self.latency_ms.text()}",
             f"  inference: {self.inference_ms.text()}; preprocessing: {self.preprocess_ms.text()}",
+            f"  ambiguous results (set aside as untrustworthy): {self.ambiguous} of {self.processed} "
+            f"({100 * self.ambiguous_share:.1f}%)",
         ]
         if self.warmup_ms:
             warmups = ", ".join(f"{ms:.1f}" for ms in self.warmup_ms)
@@ -121,14 +130,22 @@ class LoopStats:
     def __init__(self, budget_ms: float) -> None:
         self.budget_ms = budget_ms
         self.missed = 0
+        self.ambiguous = 0
         self.latency, self.inference, self.preprocess = Histogram(), Histogram(), Histogram()
         self._recent: deque[tuple[float, float]] = deque(maxlen=1024)
 
     def add(
-        self, finished: float, latency_ms: float, inference_ms: float, preprocess_ms: float, missed: bool
+        self,
+        finished: float,
+        latency_ms: float,
+        inference_ms: float,
+        preprocess_ms: float,
+        missed: bool,
+        ambiguous: bool = False,
     ) -> None:
-        """Adds one result: its monotonic finish time, durations and whether it missed the budget."""
+        """Adds one result: its monotonic finish time, durations, whether it missed the budget and was ambiguous."""
         self.missed += missed
+        self.ambiguous += ambiguous
         self.latency.add(latency_ms)
         self.inference.add(inference_ms)
         self.preprocess.add(preprocess_ms)
@@ -173,4 +190,5 @@ class LoopStats:
             warmup_ms=warmup_ms,
             stop_reason=stop_reason,
             error=error,
+            ambiguous=self.ambiguous,
         )
