@@ -108,7 +108,7 @@ def test_gate_failure_exits_non_zero_prints_per_class_accuracy_and_writes_nothin
         "--calibration-images",
         "16",
         "--max-accuracy-drop",
-        "-1",
+        "-100",
         check=False,
     )
     assert proc.returncode == 1, proc.stderr
@@ -125,7 +125,7 @@ def test_gate_failure_exits_non_zero_prints_per_class_accuracy_and_writes_nothin
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1
     assert errors[0].startswith("error: accuracy gate failed: model_int8.tflite lost ")
-    assert "(max -1.00); nothing written to" in errors[0]
+    assert "(max -100.00); nothing written to" in errors[0]
     assert not out.exists()
 
 
@@ -145,7 +145,7 @@ def test_failed_model_never_replaces_a_good_one(trained_model, elpv_subset, tmp_
         "--quantize",
         "float32",
         "--max-accuracy-drop",
-        "-1",
+        "-100",
         "--force",
     )
     assert code == 1 and "accuracy gate failed" in err
@@ -168,7 +168,7 @@ def test_keep_failed_writes_the_models_and_the_card_says_failed(trained_model, e
         "--quantize",
         "float32",
         "--max-accuracy-drop",
-        "-1",
+        "-100",
         "--keep-failed",
         "--latency-runs",
         "2",

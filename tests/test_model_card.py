@@ -97,7 +97,11 @@ def test_markdown_card(card, converted):
     assert card["source_model"]["sha256"] in text
     assert "| input | `[1, 64, 64, 3]` uint8, scale 1, zero point 0; RGB, raw 0..255 |" in text
     assert "| class | Keras float | converted |" in text and "| defective |" in text
-    assert "1 thread:" in text and "Ops (12): QUANTIZE ×2, CONV_2D ×3" in text
+    int8 = card["models"]["model_int8.tflite"]
+    ops = ", ".join(f"{op} ×{count}" for op, count in int8["ops"].items())
+    assert "1 thread:" in text and f"Ops ({int8['num_ops']}): {ops}" in text
+    # Full-integer: the int8 model's only float boundary ops are the two QUANTIZE ops of the uint8 I/O.
+    assert int8["ops"]["QUANTIZE"] == 2 and int8["ops"]["CONV_2D"] >= 3
 
 
 def test_a_second_mode_keeps_the_first_modes_entry_while_its_file_is_unchanged(card, converted, tmp_path):
