@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_runtime.files import atomic_write_text
+
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results"
 PUBLISHED = {"vgg19_finetuned_gpu": 0.8842, "svm_handcrafted": 0.8244}  # Deitsch et al. 2019, binary accuracy
@@ -37,11 +39,17 @@ REFERENCE = "MobileNet_V2_1.0_224_quant"
 
 
 def _run(command: list[str], log: Path) -> float:
-    """Runs `command` from the repo root, teeing nothing: output goes to `log`; returns wall seconds."""
+    """Runs `command` from the repo root with its output in `log`; returns the wall seconds."""
     print("$ " + " ".join(command), flush=True)
     start = time.monotonic()
     with open(log, "w") as out:
-        proc = subprocess.run(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env=os.environ | {"PYTHONPATH": str(REPO)})
+        proc = subprocess.run(
+            command,
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=os.environ | {"PYTHONPATH": str(REPO)},
+        )
     if proc.returncode != 0:
         raise SystemExit(f"error: {' '.join(command[:4])} failed (exit {proc.returncode}); see {log}")
     return time.monotonic() - start
@@ -64,7 +72,9 @@ def _reference_model(out: Path) -> Path:
     return path
 
 
-def interleaved_latency(paths: dict[str, Path], threads: int, rounds: int = 15, runs: int = 10) -> dict[str, float]:
+def interleaved_latency(
+    paths: dict[str, Path], threads: int, rounds: int = 15, runs: int = 10
+) -> dict[str, float]:
     """Median ms per invoke of each model, timed in alternating rounds (same machine load for all)."""
     from edge_runtime.interpreter import make_interpreter
 
@@ -87,13 +97,12 @@ def interleaved_latency(paths: dict[str, Path], threads: int, rounds: int = 15, 
 
 def _int8_metrics(tflite: Path, keras_path: Path, data: Path) -> dict:
     """Accuracy, balanced accuracy, per-class precision/recall/F1 and confusion of the .tflite on `data`."""
+    from convert.converter import image_input_shape, load_keras_model
     from convert.evaluate import load_evaluation_set, tflite_scores
     from labels import read_labels
     from train.metrics import classification_report
 
     class_names = read_labels(keras_path.parent / "labels.txt")
-    from convert.converter import image_input_shape, load_keras_model
-
     width, height, channels = image_input_shape(load_keras_model(keras_path))
     evaluation = load_evaluation_set(data, class_names, width, height, channels)
     scores = tflite_scores(tflite, evaluation.images)
@@ -148,7 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "build" / "elpv_benchmark", help="work folder")
     parser.add_argument("--data", type=Path, default=REPO / "build" / "data" / "elpv", help="ELPV export")
     parser.add_argument("--skip-train", action="store_true", help="reuse OUT/model from an earlier run")
-    parser.add_argument("--notes", type=Path, help="Markdown lines on what else was tried, appended to the report")
+    parser.add_argument(
+        "--notes", type=Path, help="Markdown lines on what else was tried, appended to the report"
+    )
     args = parser.parse_args(argv)
     out, data = args.out.resolve(), args.data.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -156,11 +167,32 @@ def main(argv: list[str] | None = None) -> int:
     commands = [
         [py, "-m", "train.elpv", "--out", str(data)],
         [py, "-m", "train", "--data", str(data / "train"), "--out", str(out / "model"), *TRAIN_ARGS],
-        [py, "-m", "convert", "--model", str(out / "model" / "model.keras"), "--calibration-data",
-         str(data / "train"), "--out", str(out / "tflite"), "--force"],
-        [py, "-m", "convert.evaluate", "--keras", str(out / "model" / "model.keras"), "--tflite",
-         str(out / "tflite" / "model_float32.tflite"), str(out / "tflite" / "model_int8.tflite"),
-         "--data", str(data / "test"), "--out", str(out / "evaluation.json")],
+        [
+            py,
+            "-m",
+            "convert",
+            "--model",
+            str(out / "model" / "model.keras"),
+            "--calibration-data",
+            str(data / "train"),
+            "--out",
+            str(out / "tflite"),
+            "--force",
+        ],
+        [
+            py,
+            "-m",
+            "convert.evaluate",
+            "--keras",
+            str(out / "model" / "model.keras"),
+            "--tflite",
+            str(out / "tflite" / "model_float32.tflite"),
+            str(out / "tflite" / "model_int8.tflite"),
+            "--data",
+            str(data / "test"),
+            "--out",
+            str(out / "evaluation.json"),
+        ],
     ]
     _run(commands[0], out / "data.log")
     train_seconds = None
@@ -180,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         "published": PUBLISHED,
         "int8": int8,
         "evaluation": evaluation,
-        "int8_minus_float_points": 100 * (models["model_int8"]["accuracy"] - models["keras_float32"]["accuracy"]),
+        "int8_minus_float_points": 100
+        * (models["model_int8"]["accuracy"] - models["keras_float32"]["accuracy"]),
         "target_reached": models["model_int8"]["accuracy"] >= 0.884,
         "train_seconds": train_seconds if train_seconds is not None else config["elapsed_seconds"],
         "fit_seconds": config["elapsed_seconds"],
@@ -191,9 +224,8 @@ def main(argv: list[str] | None = None) -> int:
         "commands": [" ".join(c).replace(str(REPO) + "/", "").replace(py, "python") for c in commands],
         "notes": args.notes.read_text().splitlines() if args.notes else [],
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "elpv_accuracy.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / "elpv_accuracy.md").write_text(_markdown(result))
+    atomic_write_text(RESULTS / "elpv_accuracy.json", json.dumps(result, indent=2) + "\n")
+    atomic_write_text(RESULTS / "elpv_accuracy.md", _markdown(result))
     print(_markdown(result))
     return 0
 

@@ -12,7 +12,10 @@ from PIL import Image
 from conftest import run_module
 from edge_runtime.image import load_resized
 from labels import read_labels
+from train.artifacts import ARTIFACTS
+from train.evaluate import EVALUATION_FILES
 from train.hyperparameters import Hyperparameters
+from train.model_spec import MODEL_SPECS
 
 
 def _train_args(data: Path, out: Path, *extra: str) -> list[str]:
@@ -21,17 +24,27 @@ def _train_args(data: Path, out: Path, *extra: str) -> list[str]:
 
 def test_cli_trains_on_elpv_and_writes_every_artifact(elpv_subset, tmp_path):
     out = tmp_path / "model"
-    proc = run_module(*_train_args(elpv_subset / "train", out, "--epochs", "2", "--batch-size", "16"))
+    proc = run_module(
+        *_train_args(elpv_subset / "train", out, "--epochs", "2", "--batch-size", "16"),
+        "--test-data",
+        str(elpv_subset / "test"),
+    )
     class_names = sorted(p.name for p in (elpv_subset / "train").iterdir())
     assert class_names == ["defective", "functional"]
     n_images = sum(1 for _ in (elpv_subset / "train").glob("*/*.png"))
     assert f"{n_images} images in 2 classes" in proc.stdout
-    assert "training cnn (64x64" in proc.stdout and "class weights on" in proc.stdout
+    assert "training cnn (64x64, gray inside" in proc.stdout and "class weights on" in proc.stdout
     assert "kept epoch" in proc.stdout and "wrote model.keras" in proc.stdout
+    assert "test (40 images): accuracy " in proc.stdout and "balanced accuracy" in proc.stdout
 
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["model.keras", "labels.txt", "history.json", "training_curves.png", "train_config.json"]
+        [*ARTIFACTS, *EVALUATION_FILES, "checkpoints"]
     )  # and no temporary files left behind
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == [
+        "best.keras",
+        "last.keras",
+        "state.json",
+    ]
     assert read_labels(out / "labels.txt") == class_names
     history = json.loads((out / "history.json").read_text())
     assert set(history) == {"accuracy", "loss", "val_accuracy", "val_loss", "epoch_seconds"}
@@ -39,12 +52,26 @@ def test_cli_trains_on_elpv_and_writes_every_artifact(elpv_subset, tmp_path):
     assert all(0.0 <= a <= 1.0 for a in history["accuracy"] + history["val_accuracy"])
     assert (out / "training_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     config = json.loads((out / "train_config.json").read_text())
-    assert config["model"] == {"model": "cnn", "image_size": 64, "alpha": 1.0, "dropout": 0.5}
+    assert config["model"] == {
+        "model": "cnn",
+        "image_size": 64,
+        "alpha": 1.0,
+        "dropout": 0.5,
+        "weights": None,
+        "grayscale": True,  # ELPV cells are gray: auto-detected
+    }
     assert config["class_names"] == class_names and config["seed"] == 0
     assert config["dataset"] == str((elpv_subset / "train").resolve())
     assert config["hyperparameters"]["epochs"] == 2 and config["hyperparameters"]["batch_size"] == 16
+    assert config["hyperparameters"]["augmentation"]["flip"] == "horizontal_and_vertical"
     assert config["class_weights"]["defective"] == pytest.approx(1.0)  # the subset is balanced
     assert config["best_epoch"] in (1, 2) and config["elapsed_seconds"] > 0
+
+    evaluation = json.loads((out / "evaluation.json").read_text())
+    assert evaluation["num_images"] == 40 and set(evaluation["per_class"]) == set(class_names)
+    confusion = json.loads((out / "confusion_matrix.json").read_text())
+    assert confusion["class_names"] == class_names and np.sum(confusion["counts"]) == 40
+    assert np.trace(confusion["counts"]) / 40 == pytest.approx(evaluation["accuracy"])
 
     import keras
 
@@ -122,11 +149,96 @@ def test_dataset_mistakes_are_one_line_naming_the_folder(tmp_path, make, message
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--model", "resnet"], "error: unknown model 'resnet'; valid models: cnn, mobilenet_v2"),
+        (["--model", "resnet"], f"error: unknown model 'resnet'; valid models: {', '.join(MODEL_SPECS)}"),
         (["--model", "mobilenet_v2", "--image-size", "100"], "error: image size 100 is not supported by"),
         (["--epochs", "0"], "error: epochs 0 must be at least 1"),
+        (["--flip", "none", "--rotation", "0.9"], "error: rotation 0.9 must be in [0, 0.5]"),
+        (["--model", "cnn", "--weights", "imagenet"], "error: model cnn has no ImageNet weights"),
     ],
 )
 def test_option_mistakes_are_one_line(tmp_path, extra, message):
     line = _one_error_line(run_module(*_train_args(tmp_path, tmp_path / "out"), *extra, check=False))
     assert line.startswith(message), line
+
+
+def test_unknown_dataset_lists_the_valid_ones(tmp_path):
+    proc = run_module("train", "--dataset", "mnist", "--out", str(tmp_path / "out"), check=False)
+    assert _one_error_line(proc) == "error: unknown dataset 'mnist'; valid datasets: fashion_mnist, cifar10"
+
+
+@pytest.fixture
+def offline(monkeypatch, tmp_path):
+    """An empty Keras cache and a proxy that refuses every connection: no download can happen."""
+    home = tmp_path / "keras_home"
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    for name in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    return home
+
+
+def test_imagenet_weights_that_cannot_be_downloaded_name_the_file_and_where_it_goes(
+    elpv_subset, tmp_path, offline
+):
+    name = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96_no_top.h5"
+    proc = run_module(
+        *_train_args(elpv_subset / "train", tmp_path / "out"),
+        *("--model", "mobilenet_v2", "--image-size", "96", "--alpha", "0.35", "--weights", "imagenet"),
+        check=False,
+    )
+    line = _one_error_line(proc)
+    assert line.startswith(
+        "error: cannot download the ImageNet weights of mobilenet_v2 from "
+        f"https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/{name} ("
+    ), line
+    assert line.endswith(
+        f"); put that file at {offline}/models/{name}, or use --weights none or a weights file"
+    )
+
+
+def test_weights_files_that_are_missing_or_do_not_fit_are_one_line(elpv_subset, tmp_path):
+    import keras
+
+    from train.model_options import ModelOptions
+    from train.model_spec import get_spec
+
+    missing = tmp_path / "nope.weights.h5"
+    proc = run_module(
+        *_train_args(elpv_subset / "train", tmp_path / "out"), "--weights", str(missing), check=False
+    )
+    assert _one_error_line(proc).startswith(f"error: {missing}: no such weights file for --weights")
+    other = tmp_path / "cnn32.weights.h5"
+    keras.utils.set_random_seed(0)
+    get_spec("cnn").build(ModelOptions(image_size=32), 2).save_weights(other)
+    proc = run_module(
+        *_train_args(elpv_subset / "train", tmp_path / "out"), "--weights", str(other), check=False
+    )
+    assert _one_error_line(proc).startswith(f"error: {other}: weights do not fit model cnn (")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--fine-tune-epochs", "1"], "error: fine-tuning unfreezes a pretrained base: cnn needs --weights"),
+        (
+            ["--resume"],
+            "error: {out}/checkpoints/state.json: no checkpoint to resume; train into {out} without",
+        ),
+    ],
+)
+def test_run_mistakes_are_one_line(elpv_subset, tmp_path, extra, message):
+    out = tmp_path / "out"
+    line = _one_error_line(run_module(*_train_args(elpv_subset / "train", out), *extra, check=False))
+    assert line.startswith(message.format(out=out)), line
+
+
+def test_a_malformed_tf_config_is_one_line(elpv_subset, tmp_path, monkeypatch):
+    monkeypatch.setenv(
+        "TF_CONFIG", '{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 3}}'
+    )
+    proc = run_module(
+        *_train_args(elpv_subset / "train", tmp_path / "out"), "--distribute", "multi-worker", check=False
+    )
+    assert _one_error_line(proc).startswith("error: TF_CONFIG is not valid: expected JSON like")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from edge_runtime.image import load_resized
+from edge_runtime.image import load_resized, resize
 from train.dataset import Dataset
 
 
@@ -95,18 +95,64 @@ def test_tf_dataset_yields_raw_float_pixels_and_int_labels(folder):
     assert y.dtype == np.int32 and list(np.concatenate([b[1] for b in batches])) == list(data.labels)
 
 
-def test_tf_dataset_shuffle_is_seeded(folder):
+def _sums(batches) -> list[int]:
+    """Pixel sums identify the images."""
+    return [int(v) for x, _ in batches for v in x.sum(axis=(1, 2, 3))]
+
+
+def test_tf_dataset_epochs_are_shuffled_by_seed_and_epoch_alone(folder):
     data = Dataset.from_folder(folder, image_size=(8, 8))
+    everything = sorted(int(v) for v in data.images.astype(np.int64).sum(axis=(1, 2, 3)))
 
-    def order(seed: int) -> list[int]:
-        pipeline = data.gen_tf_dataset(16, shuffle=True, seed=seed)
-        # Pixel sums identify the images; two epochs show the reshuffle.
-        return [
-            int(v) for _ in range(2) for x, _ in pipeline.as_numpy_iterator() for v in x.sum(axis=(1, 2, 3))
-        ]
+    def epochs(seed: int, count: int = 3, first: int = 0) -> list[list[int]]:
+        batches = list(data.gen_tf_dataset(5, shuffle=True, seed=seed, epochs=count, first_epoch=first))
+        assert [len(y) for _, y in batches] == [5, 5, 5, 1] * count  # each epoch ends with its own batch
+        flat = _sums((x.numpy(), y) for x, y in batches)
+        return [flat[i * len(data) : (i + 1) * len(data)] for i in range(count)]
 
-    first = order(1)
-    assert first == order(1)
-    assert first != order(2)
-    assert first[:16] != first[16:]  # a new order every epoch
-    assert sorted(first[:16]) == sorted(int(v) for v in data.images.astype(np.int64).sum(axis=(1, 2, 3)))
+    first = epochs(1)
+    assert all(sorted(epoch) == everything for epoch in first)  # every image once per epoch
+    assert first[0] != first[1] != first[2]  # a new order every epoch
+    assert epochs(1) == first
+    assert epochs(2)[0] != first[0]
+    # A resumed run's epochs 1 and 2 are the uninterrupted run's.
+    assert epochs(1, count=2, first=1) == first[1:]
+    assert data.steps(5) == 4 and data.steps(16) == 1
+
+
+def test_quarter_turns_rotate_each_image_by_a_seeded_multiple_of_90_degrees(folder):
+    data = Dataset.from_folder(folder, image_size=(12, 12))
+    batches = list(data.gen_tf_dataset(16, quarter_turns=True, seed=4, epochs=2).as_numpy_iterator())
+    again = list(data.gen_tf_dataset(16, quarter_turns=True, seed=4, epochs=2).as_numpy_iterator())
+    turns = []
+    for x, y in batches:
+        for image, original in zip(x, data.images, strict=True):
+            matches = [k for k in range(4) if np.array_equal(image, np.rot90(original, k))]
+            assert matches, "not a quarter turn of the input"
+            turns.append(matches[0])
+        np.testing.assert_array_equal(y, data.labels)  # not shuffled: turns only
+    assert set(turns) == {0, 1, 2, 3}
+    assert turns[:16] != turns[16:]  # anew every epoch
+    for (x1, _), (x2, _) in zip(batches, again, strict=True):
+        np.testing.assert_array_equal(x1, x2)
+    with pytest.raises(ValueError, match=r"quarter turns need square images, not \(8, 12\)"):
+        Dataset.from_folder(folder, image_size=(8, 12)).gen_tf_dataset(4, quarter_turns=True)
+
+
+def test_from_arrays_makes_gray_rgb_and_resizes_like_the_runtime():
+    rng = np.random.default_rng(2)
+    gray = rng.integers(0, 256, (6, 28, 28), dtype=np.uint8)
+    data = Dataset.from_arrays(
+        gray, np.arange(6).reshape(6, 1) % 2, ["a", "b"], image_size=(28, 28), root="mem"
+    )
+    assert data.images.shape == (6, 28, 28, 3) and data.grayscale
+    np.testing.assert_array_equal(data.images[..., 2], gray)
+    assert list(data.labels) == [0, 1, 0, 1, 0, 1] and data.root == Path("mem")
+    bigger = Dataset.from_arrays(gray, np.zeros(6), ["a", "b"], image_size=(32, 40), root="mem")
+    np.testing.assert_array_equal(bigger.images[3], resize(np.repeat(gray[3, :, :, None], 3, axis=2), 40, 32))
+    colour = Dataset.from_arrays(
+        rng.integers(0, 256, (2, 8, 8, 3), dtype=np.uint8), [0, 1], ["a", "b"], image_size=(8, 8), root="m"
+    )
+    assert not colour.grayscale
+    with pytest.raises(ValueError, match=r"labels 0..2 exceed the 2 classes"):
+        Dataset.from_arrays(gray[:3], [0, 1, 2], ["a", "b"], image_size=(28, 28), root="m")

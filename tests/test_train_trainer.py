@@ -1,22 +1,32 @@
-"""Tests for train.trainer and train.plots: kept weights, class weights, artifacts without validation."""
+"""Tests for train.trainer: kept weights, early stopping, seeded reproduction, resume, augmentation kept out
+of the saved model (and its .tflite), and MirroredStrategy on two logical CPUs."""
 
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 
+from conftest import REPO
 from edge_runtime.errors import UserError
+from train.augmentation import AugmentOptions
 from train.dataset import Dataset
+from train.fitting import balanced_class_weights
 from train.hyperparameters import Hyperparameters
 from train.model_options import ModelOptions
 from train.model_spec import get_spec
 from train.plots import plot_history
-from train.trainer import balanced_class_weights, train
+from train.trainer import train
 
 SIZE = 32
+ALL_AUGMENTATIONS = AugmentOptions(quarter_turns=True, rotation=0.1, translation=0.1, zoom=0.1)
 
 
 def _noise_dataset(n: int, seed: int = 0) -> Dataset:
@@ -27,13 +37,40 @@ def _noise_dataset(n: int, seed: int = 0) -> Dataset:
     return Dataset(Path("noise"), ("a", "b"), images, labels)
 
 
+def _learnable_dataset(n: int = 64, seed: int = 0) -> Dataset:
+    """Class b has a bright square somewhere; class a has none."""
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 128, (n, SIZE, SIZE, 3), dtype=np.uint8)
+    labels = (np.arange(n) % 2).astype(np.int32)
+    for i in np.flatnonzero(labels):
+        row, col = rng.integers(0, SIZE - 8, 2)
+        images[i, row : row + 8, col : col + 8] = 250
+    return Dataset(Path("squares"), ("a", "b"), images, labels)
+
+
+def _weights(model: keras.Model) -> list[np.ndarray]:
+    return [np.asarray(w) for w in model.get_weights()]
+
+
+class _StopAfter(keras.callbacks.Callback):
+    """Stops training after `epochs` epochs, as an interruption would."""
+
+    def __init__(self, epochs: int) -> None:
+        super().__init__()
+        self.epochs = epochs
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 >= self.epochs:
+            self.model.stop_training = True
+
+
 def test_balanced_class_weights():
     weights = balanced_class_weights(np.array([0, 0, 0, 1]), 2)
     assert weights == {0: pytest.approx(4 / 6), 1: pytest.approx(2.0)}
     assert balanced_class_weights(np.array([0, 0]), 2)[1] == 0.0
 
 
-def test_the_lowest_validation_loss_epoch_is_kept(tmp_path):
+def test_the_lowest_validation_loss_epoch_is_kept_and_checkpointed(tmp_path):
     data = _noise_dataset(96)
     hparams = Hyperparameters(epochs=6, batch_size=16, learning_rate=3e-3, seed=1, validation_split=0.25)
     result = train(data, get_spec("cnn"), ModelOptions(image_size=SIZE), hparams, tmp_path)
@@ -45,17 +82,37 @@ def test_the_lowest_validation_loss_epoch_is_kept(tmp_path):
     loss, _ = result.model.evaluate(val.gen_tf_dataset(16), verbose=0)
     assert loss == pytest.approx(val_loss[result.best_epoch - 1], rel=1e-4)
     assert loss != pytest.approx(val_loss[-1], rel=1e-3)
+    best = keras.saving.load_model(tmp_path / "checkpoints" / "best.keras")
+    for a, b in zip(_weights(best), _weights(result.model), strict=True):
+        np.testing.assert_array_equal(a, b)
     config = json.loads((tmp_path / "train_config.json").read_text())
-    assert config["best_epoch"] == result.best_epoch and config["epochs_run"] == 6
+    assert config["best_epoch"] == result.best_epoch and config["epochs_run"] == 6 and config["completed"]
     expected = balanced_class_weights(train_part.labels, 2)
     assert config["class_weights"] == {"a": expected[0], "b": expected[1]}
     assert expected[1] > 1.5 > expected[0]  # the minority class weighs more
     assert config["class_counts"]["validation"] == val.class_counts()
+    assert config["distribute"] == {
+        "strategy": "none",
+        "replicas": 1,
+        "workers": 1,
+        "task": "",
+        "chief": True,
+    }
+
+
+def test_early_stopping_ends_the_run_and_keeps_the_best_epoch(tmp_path):
+    hparams = Hyperparameters(
+        epochs=12, batch_size=16, learning_rate=3e-3, seed=1, validation_split=0.25, early_stopping_patience=2
+    )
+    result = train(_noise_dataset(96), get_spec("cnn"), ModelOptions(image_size=SIZE), hparams, tmp_path)
+    run = len(result.history["loss"])
+    assert run == result.best_epoch + 2 < 12  # two epochs without a lower validation loss, then stop
+    assert result.completed
 
 
 def test_without_validation_or_class_weights(tmp_path):
     hparams = Hyperparameters(
-        epochs=2, batch_size=16, validation_split=0.0, class_weights=False, augment=False
+        epochs=2, batch_size=16, validation_split=0.0, class_weights=False, augmentation=AugmentOptions.none()
     )
     result = train(_noise_dataset(40), get_spec("cnn"), ModelOptions(image_size=SIZE), hparams, tmp_path)
     assert result.best_epoch == 2
@@ -66,12 +123,113 @@ def test_without_validation_or_class_weights(tmp_path):
     assert (tmp_path / "training_curves.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_seeded_runs_reproduce_and_a_resumed_run_matches_an_uninterrupted_one(tmp_path):
+    data = _learnable_dataset()
+    spec, options = get_spec("cnn"), ModelOptions(model="cnn", image_size=SIZE)
+    hparams = Hyperparameters(
+        epochs=4, batch_size=16, seed=3, augmentation=ALL_AUGMENTATIONS, lr_schedule="cosine", warmup_epochs=1
+    )
+    first = train(data, spec, options, hparams, tmp_path / "first")
+    stopped = train(data, spec, options, hparams, tmp_path / "resumed", callbacks=[_StopAfter(2)])
+    assert not stopped.completed and len(stopped.history["loss"]) == 2
+    assert stopped.history["loss"] == first.history["loss"][:2]  # the same seed, the same run
+    assert json.loads((tmp_path / "resumed" / "train_config.json").read_text())["completed"] is False
+    resumed = train(data, spec, options, hparams, tmp_path / "resumed", resume=True)
+    assert resumed.completed and len(resumed.history["loss"]) == 4
+    np.testing.assert_allclose(resumed.history["loss"], first.history["loss"], rtol=1e-5)
+    assert resumed.best_epoch == first.best_epoch
+    for a, b in zip(_weights(first.model), _weights(resumed.model), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    config = json.loads((tmp_path / "resumed" / "train_config.json").read_text())
+    assert config["resumed_at_epoch"] == 2 and config["epochs_run"] == 4
+
+    with pytest.raises(
+        UserError, match=r"checkpoint was trained with other settings \(hyperparameters.seed: 3 -> 4"
+    ):
+        train(
+            data,
+            spec,
+            options,
+            Hyperparameters(**{**vars(hparams), "seed": 4}),
+            tmp_path / "resumed",
+            resume=True,
+        )
+    with pytest.raises(
+        FileNotFoundError, match=r"state.json: no checkpoint to resume; train into .* without --resume"
+    ):
+        train(data, spec, options, hparams, tmp_path / "never", resume=True)
+
+
+def test_augmentation_stays_out_of_the_saved_model_and_its_int8_tflite(tmp_path):
+    from convert.converter import ConvertOptions, convert
+    from convert.tflite_graph import read_graph
+
+    hparams = Hyperparameters(epochs=1, batch_size=16, augmentation=ALL_AUGMENTATIONS)
+    options = ModelOptions(model="cnn_bn", image_size=SIZE, alpha=0.5, grayscale=True)
+    train(_learnable_dataset(), get_spec("cnn_bn"), options, hparams, tmp_path)
+    model = keras.saving.load_model(tmp_path / "model.keras")
+    kinds = {type(layer).__name__ for layer in model.layers}
+    assert not {k for k in kinds if k.startswith("Random")}, kinds
+    tflite = convert(model, ConvertOptions(), calibration=_learnable_dataset(32, seed=5).images)
+    ops = read_graph(tflite).op_counts()
+    assert set(ops) <= {
+        "CONV_2D",
+        "MAX_POOL_2D",
+        "MEAN",
+        "FULLY_CONNECTED",
+        "SOFTMAX",
+        "QUANTIZE",
+        "DEQUANTIZE",
+    }, ops
+    assert ops["CONV_2D"] == 1 + 1 + 8  # the gray 1x1, the stem and 4 stages of 2: batch norm is folded in
+
+
 def test_images_at_the_wrong_size_are_refused(tmp_path):
     with pytest.raises(
         UserError, match=r"noise: images were loaded at \(32, 32\), the model needs \(64, 64\)"
     ):
         train(_noise_dataset(40), get_spec("cnn"), ModelOptions(image_size=64), Hyperparameters(), tmp_path)
     assert not any(tmp_path.iterdir())
+
+
+def test_mirrored_strategy_splits_batches_over_two_logical_cpus(tmp_path):
+    # Logical devices must be configured before TensorFlow starts, hence a fresh process.
+    script = textwrap.dedent(
+        f"""
+        import json, numpy as np, tensorflow as tf
+        from pathlib import Path
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        from train.dataset import Dataset
+        from train.hyperparameters import Hyperparameters
+        from train.model_options import ModelOptions
+        from train.model_spec import get_spec
+        from train.trainer import train
+        rng = np.random.default_rng(0)
+        data = Dataset(Path("m"), ("a", "b"), rng.integers(0, 256, (48, 32, 32, 3), dtype=np.uint8),
+                       (np.arange(48) % 2).astype(np.int32))
+        result = train(data, get_spec("cnn"), ModelOptions(image_size=32),
+                       Hyperparameters(epochs=2, batch_size=16), {str(tmp_path)!r}, distribute="mirrored")
+        print(json.dumps({{"cluster": vars(result.cluster), "epochs": len(result.history["loss"])}}))
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        env={"PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "2"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary == {
+        "cluster": {"strategy": "mirrored", "replicas": 2, "workers": 1, "task": "", "chief": True},
+        "epochs": 2,
+    }
+    config = json.loads((tmp_path / "train_config.json").read_text())
+    assert config["distribute"]["replicas"] == 2
+    assert (tmp_path / "model.keras").is_file()
 
 
 def test_plot_history_draws_a_png():
@@ -84,3 +242,49 @@ def test_plot_history_draws_a_png():
     png = plot_history(history, best_epoch=2)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
     assert plot_history({"accuracy": [0.5], "loss": [0.9]})[:4] == b"\x89PNG"
+
+
+def _free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("localhost", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def test_multi_worker_training_across_two_local_processes(elpv_subset, tmp_path):
+    ports = _free_ports(2)
+    cluster = {"worker": [f"localhost:{port}" for port in ports]}
+    procs = []
+    for index in range(2):
+        config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
+        env = {"PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "2", "TF_CONFIG": config}
+        args = ["--data", str(elpv_subset / "train"), "--out", str(tmp_path / "out"), "--image-size", "32"]
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "train", *args, "--epochs", "2", "--distribute", "multi-worker"],
+                cwd=REPO,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    outputs = [proc.communicate(timeout=300) for proc in procs]
+    for proc, (_, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err[-3000:]
+    assert "worker worker:1 done; the chief writes the artifacts" in outputs[1][0]
+    # Both workers saw the same all-reduced epochs.
+    epochs = [[line for line in out.splitlines() if line.startswith("Epoch 2/2")] for out, _ in outputs]
+    assert epochs[0] and epochs[0][0].split(" - ", 2)[2] == epochs[1][0].split(" - ", 2)[2]
+    config = json.loads((tmp_path / "out" / "train_config.json").read_text())
+    assert config["distribute"] == {
+        "strategy": "multi-worker",
+        "replicas": 2,
+        "workers": 2,
+        "task": "worker:0",
+        "chief": True,
+    }
+    assert config["epochs_run"] == 2 and (tmp_path / "out" / "model.keras").is_file()

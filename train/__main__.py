@@ -1,89 +1,97 @@
-"""CLI: python -m train --data DIR --out DIR [--model cnn] [...] trains and writes the model artifacts."""
+"""CLI: python -m train (--data DIR | --dataset NAME) --out DIR [...] trains and writes the model artifacts."""
 
 from __future__ import annotations
 
-import argparse
 import os
-from pathlib import Path
 
-from edge_runtime.errors import cli_main
+from edge_runtime.errors import UserError, cli_main
+from train.cli import options_from, parser
 from train.dataset import Dataset
-from train.hyperparameters import Hyperparameters
-from train.model_options import ModelOptions
-from train.model_spec import MODEL_SPECS, get_spec
+from train.distribute import read_tf_config
+from train.model_options import check_weights_file
+from train.model_spec import get_spec
+from train.resume import check_resumable
+from train.transfer import check_fine_tuning
 
 
-def _parser() -> argparse.ArgumentParser:
-    hp, mo = Hyperparameters(), ModelOptions()
-    models = "; ".join(
-        f"{s.name}: {s.description} (default size {s.default_size})" for s in MODEL_SPECS.values()
-    )
-    parser = argparse.ArgumentParser(prog="python -m train", description=__doc__)
-    parser.add_argument("--data", required=True, type=Path, help="training folder, one subfolder per class")
-    parser.add_argument(
-        "--out", required=True, type=Path, help="folder for model.keras and the other artifacts"
-    )
-    parser.add_argument("--model", default=mo.model, help=f"model name ({models}); default %(default)s")
-    parser.add_argument(
-        "--image-size", type=int, default=None, help="square input side (default: the model's)"
-    )
-    parser.add_argument("--alpha", type=float, default=mo.alpha, help="width multiplier (mobilenet_v2)")
-    parser.add_argument("--dropout", type=float, default=None, help="dropout rate (default: the model's)")
-    parser.add_argument("--epochs", type=int, default=hp.epochs, help="default %(default)s")
-    parser.add_argument("--batch-size", type=int, default=hp.batch_size, help="default %(default)s")
-    parser.add_argument("--learning-rate", type=float, default=hp.learning_rate, help="default %(default)s")
-    parser.add_argument("--seed", type=int, default=hp.seed, help="default %(default)s")
-    parser.add_argument(
-        "--validation-split", type=float, default=hp.validation_split, help="default %(default)s"
-    )
-    parser.add_argument("--patience", type=int, default=None, help="stop after N epochs without improvement")
-    parser.add_argument(
-        "--no-class-weights", action="store_true", help="do not weight the loss by inverse class frequency"
-    )
-    parser.add_argument("--no-augment", action="store_true", help="do not flip training images at random")
-    return parser
+def _load(args, size: int, seed: int) -> tuple[Dataset, Dataset | None, Dataset | None]:
+    """(training, validation or None, test or None) images at size x size."""
+    from labels import read_labels
 
+    class_names = read_labels(args.labels) if args.labels else None
+    shape = (size, size)
+    if args.dataset is not None:
+        from train.keras_datasets import load_keras_dataset
 
-def _on(flag: bool) -> str:
-    return "on" if flag else "off"
+        if args.labels:
+            raise UserError("--labels is for --data folders; a keras dataset has its own (labels/<name>.txt)")
+        limit = args.limit_per_class
+        train_data = load_keras_dataset(args.dataset, "train", shape, limit_per_class=limit, seed=seed)
+        test = load_keras_dataset(args.dataset, "test", shape, limit_per_class=limit, seed=seed)
+    else:
+        if args.limit_per_class is not None:
+            raise UserError("--limit-per-class is for --dataset; for --data, put fewer images in the folders")
+        train_data = Dataset.from_folder(args.data, image_size=shape, class_names=class_names)
+        test = None
+    names = list(train_data.class_names)
+    validation = (
+        Dataset.from_folder(args.validation_data, image_size=shape, class_names=names)
+        if args.validation_data
+        else None
+    )
+    if args.test_data is not None:
+        test = Dataset.from_folder(args.test_data, image_size=shape, class_names=names)
+    return train_data, validation, test
 
 
 @cli_main
 def main(argv: list[str] | None = None) -> int:
-    """Checks the options, loads the images, trains and reports where the artifacts went."""
-    args = _parser().parse_args(argv)
+    """Checks the options, loads the images, trains, evaluates on the test images and reports."""
+    args = parser().parse_args(argv)
+    options, hparams = options_from(args)
     spec = get_spec(args.model)
-    options = spec.resolve(
-        ModelOptions(model=args.model, image_size=args.image_size, alpha=args.alpha, dropout=args.dropout)
-    )
-    hparams = Hyperparameters(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        seed=args.seed,
-        validation_split=args.validation_split,
-        augment=not args.no_augment,
-        class_weights=not args.no_class_weights,
-        early_stopping_patience=args.patience,
-    )
-    size = options.image_size
-    print(f"loading {args.data} at {size}x{size}", flush=True)
-    dataset = Dataset.from_folder(args.data, image_size=(size, size))
-    counts = ", ".join(f"{name} {n}" for name, n in dataset.class_counts().items())
-    print(f"{len(dataset)} images in {len(dataset.class_names)} classes ({counts})", flush=True)
+    size = spec.resolve(options).image_size
+    # Mistakes that need no data and no TensorFlow are reported first.
+    check_fine_tuning(spec, options, hparams)
+    check_weights_file(options.weights)
+    if args.resume:
+        check_resumable(args.out)
+    if args.distribute == "multi-worker":
+        read_tf_config()
+    source = args.data if args.data is not None else f"keras.datasets {args.dataset}"
+    print(f"loading {source} at {size}x{size}", flush=True)
+    train_data, validation, test = _load(args, size, hparams.seed)
+    counts = ", ".join(f"{name} {n}" for name, n in train_data.class_counts().items())
+    print(f"{len(train_data)} images in {len(train_data.class_names)} classes ({counts})", flush=True)
 
     # TensorFlow is imported only now, so mistakes above are reported without waiting for it.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from train.evaluate import EVALUATION_FILES, evaluate, format_report
     from train.trainer import ARTIFACTS, train
 
+    gray = train_data.grayscale if options.grayscale is None else options.grayscale
     print(
-        f"training {spec.name} ({size}x{size}, dropout {options.dropout}) for {hparams.epochs} epochs: "
-        f"batch {hparams.batch_size}, learning rate {hparams.learning_rate}, "
-        f"validation split {hparams.validation_split}, class weights {_on(hparams.class_weights)}, "
-        f"flips {_on(hparams.augment)}, seed {hparams.seed}",
+        f"training {spec.name} ({size}x{size}, {'gray' if gray else 'RGB'} inside, weights {options.weights or 'random'}) "
+        f"for {hparams.epochs} epochs{f' + {hparams.fine_tune_epochs} fine-tuning' if hparams.fine_tune_epochs else ''}: "
+        f"batch {hparams.batch_size}, learning rate {hparams.learning_rate} ({hparams.lr_schedule}), "
+        f"validation {'folder' if validation else hparams.validation_split}, "
+        f"class weights {'on' if hparams.class_weights else 'off'}, augmentation {hparams.augmentation.describe()}, "
+        f"seed {hparams.seed}, distribute {args.distribute}{', resuming' if args.resume else ''}",
         flush=True,
     )
-    result = train(dataset, spec, options, hparams, args.out)
+    result = train(
+        train_data,
+        spec,
+        options,
+        hparams,
+        args.out,
+        validation=validation,
+        distribute=args.distribute,
+        resume=args.resume,
+    )
+    if result.cluster is not None and not result.cluster.chief:
+        print(f"worker {result.cluster.task} done; the chief writes the artifacts")
+        return 0
     scores = ", ".join(
         f"{key} {value:.4f}"
         for key in ("accuracy", "val_accuracy", "val_loss")
@@ -91,6 +99,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"kept epoch {result.best_epoch} of {len(result.history['loss'])}: {scores}")
     print(f"trained in {result.elapsed_seconds:.0f} s; wrote {', '.join(ARTIFACTS)} to {args.out}")
+    if not result.completed:
+        print(
+            f"stopped before the last epoch; continue with --resume (checkpoints in {args.out}/checkpoints)"
+        )
+    if test is not None:
+        report = evaluate(result.model, test, args.out, seed=hparams.seed)
+        print(f"test ({len(test)} images): {format_report(report)}")
+        print(f"wrote {', '.join(EVALUATION_FILES)} to {args.out}")
+    if args.dataset is not None:
+        print(
+            f"to convert: python -m train.keras_datasets {args.dataset} --out DIR exports it to class folders; "
+            "then python -m convert ... --calibration-data DIR/train"
+        )
     return 0
 
 

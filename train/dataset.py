@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Sequence
@@ -14,7 +15,7 @@ import numpy as np
 
 from edge_runtime.errors import UserError
 from edge_runtime.folders import read_class_folder
-from edge_runtime.image import load_resized
+from edge_runtime.image import load_resized, resize
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -49,6 +50,14 @@ class Dataset:
         """(height, width) of the images."""
         return int(self.images.shape[1]), int(self.images.shape[2])
 
+    @functools.cached_property
+    def grayscale(self) -> bool:
+        """True when every pixel is gray (r = g = b), e.g. Fashion-MNIST or ELPV."""
+        pixels = self.images
+        return bool(
+            np.array_equal(pixels[..., 0], pixels[..., 1]) and np.array_equal(pixels[..., 0], pixels[..., 2])
+        )
+
     def class_counts(self) -> dict[str, int]:
         """Number of images of each class, in label order."""
         counts = np.bincount(self.labels, minlength=len(self.class_names))
@@ -65,20 +74,15 @@ class Dataset:
     ) -> Dataset:
         """Loads every image of ROOT/<class>/* (like keras.utils.image_dataset_from_directory).
 
-        Class names are the sorted names of ROOT's subfolders, or `class_names` in its order (a
-        model's labels, for a test folder). Image files in each class folder are decoded with
-        edge_runtime.image.load_resized, the decoder and resize the runtime uses; files it cannot
-        decode (truncated, not an image) are skipped, counted in `skipped` and reported in one
-        warning.
+        Classes are ROOT's subfolders, sorted, or `class_names` in its order (a model's labels).
+        Files are decoded with the runtime's decoder and resize (edge_runtime.image.load_resized);
+        undecodable ones are skipped, counted in `skipped` and reported in one warning.
 
         Args:
           path: The dataset folder.
           image_size: (height, width) to resize every image to.
           class_names: The classes to read, in label order; default: every subfolder, sorted.
           workers: Decoding threads (default: the number of CPUs).
-
-        Returns:
-          The decoded dataset.
 
         Raises:
           FileNotFoundError: The folder does not exist.
@@ -117,6 +121,41 @@ class Dataset:
             skipped=tuple(skipped),
         )
 
+    @classmethod
+    def from_arrays(
+        cls,
+        images: np.ndarray,
+        labels: np.ndarray,
+        class_names: Sequence[str],
+        *,
+        image_size: tuple[int, int],
+        root: str | os.PathLike,
+    ) -> Dataset:
+        """Wraps in-memory (N, H, W) gray or (N, H, W, 3) RGB uint8 images and (N,) or (N, 1) labels.
+
+        Gray becomes RGB (r = g = b); images are resized to `image_size` (height, width) with the
+        runtime's resize. `root` says where they came from, for messages and the training config.
+
+        Raises:
+          UserError: The arrays do not match, or a label has no class name.
+        """
+        images = np.asarray(images, dtype=np.uint8)
+        labels = np.asarray(labels).reshape(-1).astype(np.int32)
+        if images.ndim == 3:
+            images = np.repeat(images[..., None], 3, axis=-1)
+        if images.ndim != 4 or images.shape[-1] != 3 or len(images) != len(labels):
+            raise UserError(
+                f"{root}: images {images.shape} and labels {labels.shape} do not match (N, H, W[, 3]) and (N,)"
+            )
+        if len(labels) and not 0 <= labels.min() <= labels.max() < len(class_names):
+            raise UserError(
+                f"{root}: labels {labels.min()}..{labels.max()} exceed the {len(class_names)} classes"
+            )
+        height, width = image_size
+        if images.shape[1:3] != (height, width):
+            images = np.stack([resize(image, width, height) for image in images])
+        return cls(Path(root), tuple(class_names), images, labels)
+
     def split(self, fraction: float, seed: int = 0) -> tuple[Dataset, Dataset]:
         """Splits off `fraction` of every class (stratified), with a seeded shuffle.
 
@@ -143,43 +182,69 @@ class Dataset:
         return Dataset(self.root, self.class_names, self.images[indices], self.labels[indices], self.skipped)
 
     def gen_tf_dataset(
-        self, batch_size: int, *, shuffle: bool = False, augment: bool = False, seed: int = 0
+        self,
+        batch_size: int,
+        *,
+        shuffle: bool = False,
+        quarter_turns: bool = False,
+        seed: int = 0,
+        epochs: int = 1,
+        first_epoch: int = 0,
     ) -> tf.data.Dataset:
         """A tf.data pipeline of (float32 raw 0..255 pixels (B, H, W, 3), int32 labels (B,)).
 
-        The pixels are already decoded in memory, so there is nothing to cache; batches are cast
-        to float32 only when consumed, keeping the resident copy uint8 (4x smaller).
+        Epoch e is shuffled and turned with seeds made of (`seed`, e) alone, so a resumed run's
+        epochs are an uninterrupted run's. Each epoch ends with its own (possibly smaller) batch:
+        fit with steps_per_epoch = self.steps(batch_size). Batches are cast to float32 only when
+        consumed (the resident copy stays uint8); one unshuffled pass (evaluation) is cached after
+        the cast, so validating every epoch reuses the same batches.
 
         Args:
-          batch_size: Images per batch (the last batch may be smaller).
-          shuffle: Reshuffle every epoch, in an order fixed by `seed`.
-          augment: Flip each image left-right and up-down at random, anew every epoch; for
-            training only (a flipped cell or part keeps its class).
-          seed: Seed of the shuffle and the flips.
+          batch_size: Images per batch.
+          shuffle: Shuffle every epoch, in an order fixed by (`seed`, epoch).
+          quarter_turns: Rotate each image by a random multiple of 90 degrees (training only;
+            square images). Flips and the other augmentations are Keras layers (train.augmentation).
+          seed: Seed of the shuffle and the turns.
+          epochs: Epochs to yield, one after the other.
+          first_epoch: Number of the first epoch yielded (to resume a run).
         """
         import tensorflow as tf
 
-        data = tf.data.Dataset.from_tensor_slices((self.images, self.labels))
-        if shuffle:
-            data = data.shuffle(len(self), seed=seed, reshuffle_each_iteration=True)
-        if augment:
-            # Stateless flips driven by a seeded random stream: the same seed, the same flips.
-            pairs = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-            data = tf.data.Dataset.zip(data, pairs).map(_random_flips, num_parallel_calls=tf.data.AUTOTUNE)
-        data = data.batch(batch_size).map(
-            lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=tf.data.AUTOTUNE
-        )
-        return data.prefetch(tf.data.AUTOTUNE)
+        if quarter_turns and self.image_size[0] != self.image_size[1]:
+            raise UserError(f"{self.root}: quarter turns need square images, not {self.image_size}")
+        if not (shuffle or quarter_turns) and epochs == 1:
+            data = tf.data.Dataset.from_tensor_slices((self.images, self.labels))
+            data = data.batch(batch_size).map(_to_float, num_parallel_calls=tf.data.AUTOTUNE)
+            return data.cache().prefetch(tf.data.AUTOTUNE)
+        images, labels, size = tf.constant(self.images), tf.constant(self.labels), len(self)
+
+        def one_epoch(epoch):
+            key = tf.stack([tf.constant(seed, tf.int64), epoch])
+            order = tf.argsort(tf.random.stateless_uniform([size], key)) if shuffle else tf.range(size)
+
+            def fetch(index):
+                pixels = tf.gather(images, index)
+                if quarter_turns:
+                    turn_key = tf.stack([key[0] + 1, epoch * size + tf.cast(index, tf.int64)])
+                    turns = tf.random.stateless_uniform([], turn_key, minval=0, maxval=4, dtype=tf.int32)
+                    pixels = tf.ensure_shape(tf.image.rot90(pixels, turns), pixels.shape)
+                return pixels, tf.gather(labels, index)
+
+            data = tf.data.Dataset.from_tensor_slices(order)
+            return data.map(fetch, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size)
+
+        data = tf.data.Dataset.range(first_epoch, first_epoch + epochs).flat_map(one_epoch)
+        return data.map(_to_float, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+    def steps(self, batch_size: int) -> int:
+        """Batches per epoch (the last one may be smaller)."""
+        return -(-len(self) // batch_size)
 
 
-def _random_flips(pixels_and_label, pair):
-    """Flips one image left-right and up-down, each with probability 1/2, seeded by `pair`."""
+def _to_float(pixels, labels):
     import tensorflow as tf
 
-    pixels, label = pixels_and_label
-    pixels = tf.image.stateless_random_flip_left_right(pixels, pair)
-    pixels = tf.image.stateless_random_flip_up_down(pixels, pair[::-1])
-    return pixels, label
+    return tf.cast(pixels, tf.float32), labels
 
 
 def _try_load(file: Path, width: int, height: int) -> tuple[np.ndarray | None, str]:

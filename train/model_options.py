@@ -1,10 +1,13 @@
-"""Options that choose and shape the model (which registered model, input size, width, dropout)."""
+"""Options that choose and shape the model (which registered model, input size, width, dropout, weights)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from edge_runtime.errors import UserError
+
+IMAGENET = "imagenet"
 
 
 @dataclass(frozen=True)
@@ -14,14 +17,21 @@ class ModelOptions:
     Attributes:
       model: Name of a model in train.model_spec (e.g. 'cnn', 'mobilenet_v2').
       image_size: Square input side in pixels; the model takes (image_size, image_size, 3).
-      alpha: Width multiplier, for models that have one (mobilenet_v2); 1.0 otherwise.
+      alpha: Width multiplier, for models that have one (MobileNets, cnn_bn); 1.0 otherwise.
       dropout: Dropout rate before the classifier layer.
+      weights: Initial weights: None (random), 'imagenet' (Keras' pretrained base, downloaded on
+        first use) or the path of a weights file (.weights.h5, .h5 or .keras): the base's weights
+        for models with a pretrained base, the whole model's for the others.
+      grayscale: Convert the RGB input to gray inside the model (BT.601 luma), for data without
+        colour (Fashion-MNIST, ELPV); the input stays RGB depth 3. None: decided from the data.
     """
 
     model: str = "cnn"
     image_size: int | None = None
     alpha: float = 1.0
     dropout: float | None = None
+    weights: str | None = None
+    grayscale: bool | None = None
 
     def __post_init__(self) -> None:
         if self.image_size is not None and self.image_size <= 0:
@@ -30,3 +40,19 @@ class ModelOptions:
             raise UserError(f"dropout {self.dropout} must be in [0, 1)")
         if self.alpha <= 0:
             raise UserError(f"alpha {self.alpha} must be positive")
+        if self.weights is not None and not self.weights:
+            raise UserError("weights '' is empty; use 'imagenet', a weights file path, or leave it unset")
+
+    @property
+    def pretrained(self) -> bool:
+        """True when the model starts from given weights (ImageNet or a file), not at random."""
+        return self.weights is not None
+
+
+def check_weights_file(weights: str | None) -> None:
+    """Raises FileNotFoundError naming `weights` when it is a path (not None or 'imagenet') to no file."""
+    if weights not in (None, IMAGENET) and not Path(weights).is_file():
+        raise FileNotFoundError(
+            f"{weights}: no such weights file for --weights; give a .weights.h5, .h5 or .keras file, "
+            "'imagenet' or 'none'"
+        )

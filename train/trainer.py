@@ -1,12 +1,12 @@
-"""Fits a registered model on a class-folder dataset and writes the training artifacts."""
+"""Fits a registered model on a Dataset in one or two stages and writes the training artifacts."""
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -14,15 +14,19 @@ import keras
 import numpy as np
 
 from edge_runtime.errors import UserError
-from edge_runtime.files import atomic_write_bytes, atomic_write_text
-from labels import write_labels
+from train.artifacts import ARTIFACTS, write_artifacts
+from train.augmentation import build_augmenter
+from train.callbacks import KeepBest, Recorder, RunCheckpoint
 from train.dataset import Dataset
+from train.distribute import Cluster, make_strategy
+from train.fitting import balanced_class_weights, compile_for_training, hold_out
 from train.hyperparameters import Hyperparameters
 from train.model_options import ModelOptions
 from train.model_spec import ModelSpec
-from train.plots import plot_history
+from train.resume import BEST, checkpoint_folder, read_state
+from train.transfer import check_fine_tuning, freeze_base, unfreeze_top
 
-ARTIFACTS = ("model.keras", "labels.txt", "history.json", "training_curves.png", "train_config.json")
+__all__ = ["ARTIFACTS", "TrainResult", "balanced_class_weights", "train"]
 
 
 @dataclass(frozen=True)
@@ -30,12 +34,14 @@ class TrainResult:
     """What a training run produced.
 
     Attributes:
-      out_dir: Folder holding the artifacts (see ARTIFACTS).
+      out_dir: Folder holding the artifacts (see ARTIFACTS) and checkpoints/.
       model: The trained model, with the weights of `best_epoch`.
       class_names: Class names, index i being output i.
-      history: Per-epoch metrics (Keras names) and 'epoch_seconds'.
-      best_epoch: 1-based epoch whose weights were kept (lowest validation loss, or the last).
-      elapsed_seconds: Wall time of fitting.
+      history: Per-epoch metrics (Keras names) and 'epoch_seconds', over both stages.
+      best_epoch: 1-based epoch whose weights were kept (best validation `monitor`, or the last).
+      elapsed_seconds: Wall time of fitting in this process.
+      completed: False when a callback stopped the run before its epochs were done (resume it).
+      cluster: The distribution strategy and this process's place in it.
     """
 
     out_dir: Path
@@ -44,6 +50,8 @@ class TrainResult:
     history: Mapping[str, list[float]]
     best_epoch: int
     elapsed_seconds: float
+    completed: bool = True
+    cluster: Cluster | None = None
 
     def best(self, metric: str) -> float | None:
         """`metric` (e.g. 'val_accuracy') at the kept epoch, or None when it was not recorded."""
@@ -51,45 +59,9 @@ class TrainResult:
         return values[self.best_epoch - 1] if values else None
 
 
-class _EpochTimer(keras.callbacks.Callback):
-    """Records each epoch's wall time (training plus validation) in seconds."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seconds: list[float] = []
-        self._start = 0.0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.monotonic()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(round(time.monotonic() - self._start, 3))
-
-
-def balanced_class_weights(labels: np.ndarray, num_classes: int) -> dict[int, float]:
-    """Weights n / (k * n_c): every class contributes equally to the loss, whatever its size."""
-    counts = np.bincount(labels, minlength=num_classes)
-    return {c: float(len(labels) / (num_classes * n)) if n else 0.0 for c, n in enumerate(counts)}
-
-
-def _hold_out(dataset: Dataset, hparams: Hyperparameters) -> tuple[Dataset, Dataset | None]:
-    """(training, validation or None) parts of `dataset`, checked for a full batch."""
-    train_data, val_data = (
-        dataset.split(hparams.validation_split, seed=hparams.seed)
-        if hparams.validation_split
-        else (dataset, None)
-    )
-    if len(train_data) < hparams.batch_size:
-        raise UserError(
-            f"{dataset.root}: only {len(train_data)} training images (after the validation split), "
-            f"fewer than the batch size {hparams.batch_size}; lower the batch size or add images"
-        )
-    if val_data is not None and len(val_data) == 0:
-        raise UserError(
-            f"{dataset.root}: a validation split of {hparams.validation_split} holds no images; "
-            "raise it or add images"
-        )
-    return train_data, val_data
+def _seed_states(model: keras.Model) -> list:
+    """The states of the model's random streams (augmentation, dropout), in a fixed order."""
+    return [v for v in model.non_trainable_variables if v.path.endswith("seed_generator_state")]
 
 
 def train(
@@ -98,73 +70,167 @@ def train(
     options: ModelOptions,
     hparams: Hyperparameters,
     out_dir: str | os.PathLike,
+    *,
+    validation: Dataset | None = None,
+    distribute: str = "none",
+    resume: bool = False,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> TrainResult:
-    """Trains `spec`'s model on `dataset` and writes ARTIFACTS to `out_dir`.
+    """Trains `spec`'s model on `dataset` and writes ARTIFACTS (and checkpoints/) to `out_dir`.
 
-    A seeded, stratified `hparams.validation_split` of each class is held out; the weights of
-    the epoch with the lowest validation loss are kept. Adam, sparse categorical cross-entropy,
-    class-balanced loss weights unless `hparams.class_weights` is False.
+    Stage 1 trains for hparams.epochs; a pretrained base stays frozen (transfer learning). Stage
+    2, when hparams.fine_tune_epochs > 0, unfreezes the top of the base and goes on at the lower
+    fine-tuning rate. The validation images (`validation`, else a seeded stratified split) pick
+    the best epoch, whose weights are kept; early stopping ends a stage after `patience` epochs
+    without improvement. After every epoch, checkpoints/ holds the best model, the training model
+    with its optimizer and the run's state, so `resume=True` continues an interrupted run exactly.
 
     Args:
-      dataset: Images decoded at the model's input size (Dataset.from_folder).
+      dataset: Images decoded at the model's input size.
       spec: The model to build.
-      options: Model options for `spec` (None fields take the spec's defaults).
-      hparams: Epochs, batch size, learning rate, seed, validation split.
-      out_dir: Folder for the artifacts; created if missing, files in it replaced atomically.
+      options: Model options for `spec` (None fields take the spec's or the data's defaults).
+      hparams: How to fit.
+      out_dir: Folder for the artifacts; created if missing, files replaced atomically.
+      validation: Validation images; default: hparams.validation_split of `dataset`.
+      distribute: 'none', 'mirrored' or 'multi-worker' (train.distribute).
+      resume: Continue the run whose checkpoints are in `out_dir` (same settings required).
+      callbacks: Extra Keras callbacks; one that stops training leaves a resumable run.
 
     Returns:
       The trained model, its history and where the artifacts are.
 
     Raises:
-      UserError: The images are not at the model's size, or too few for one batch.
+      UserError: Wrong image size, too few images for a batch, fine-tuning without a pretrained
+        base, or a checkpoint made with other settings.
     """
-    options = spec.resolve(options)
+    grayscale = dataset.grayscale if options.grayscale is None else options.grayscale
+    options = spec.resolve(dataclasses.replace(options, grayscale=grayscale))
     size = (options.image_size, options.image_size)
     if dataset.image_size != size:
         raise UserError(f"{dataset.root}: images were loaded at {dataset.image_size}, the model needs {size}")
-    train_data, val_data = _hold_out(dataset, hparams)
-
-    keras.utils.set_random_seed(hparams.seed)
-    num_classes = len(dataset.class_names)
-    model = spec.build(options, num_classes)
-    model.compile(
-        optimizer=keras.optimizers.Adam(hparams.learning_rate),
-        loss=keras.losses.SparseCategoricalCrossentropy(),
-        metrics=["accuracy"],
-    )
-    timer = _EpochTimer()
-    callbacks: list[keras.callbacks.Callback] = [timer]
-    if val_data is not None:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss",
-                patience=hparams.early_stopping_patience or hparams.epochs,
-                restore_best_weights=True,
-            )
-        )
-    weights = balanced_class_weights(train_data.labels, num_classes) if hparams.class_weights else None
-    start = time.monotonic()
-    fitted = model.fit(
-        train_data.gen_tf_dataset(
-            hparams.batch_size, shuffle=True, augment=hparams.augment, seed=hparams.seed
-        ),
-        validation_data=None if val_data is None else val_data.gen_tf_dataset(hparams.batch_size),
-        epochs=hparams.epochs,
-        class_weight=weights,
-        shuffle=False,  # the tf.data pipeline shuffles, seeded
-        callbacks=callbacks,
-        verbose=1 if sys.stdout.isatty() else 2,
-    )
-    elapsed = time.monotonic() - start
-
-    history = {key: [float(v) for v in values] for key, values in fitted.history.items()}
-    history["epoch_seconds"] = timer.seconds
-    best_epoch = int(np.argmin(history["val_loss"])) + 1 if val_data is not None else len(timer.seconds)
-    config = {
+    check_fine_tuning(spec, options, hparams)
+    train_data, val_data = hold_out(dataset, validation, hparams)
+    out = Path(out_dir)
+    folder = checkpoint_folder(out)
+    settings = {
         "model": asdict(options),
-        "input_shape": [*size, 3],
+        "hyperparameters": asdict(hparams),
         "dataset": str(dataset.root.resolve()),
         "class_names": list(dataset.class_names),
+        "train_images": len(train_data),
+        "validation_images": 0 if val_data is None else len(val_data),
+    }
+    state = read_state(out, settings) if resume else None
+    strategy, cluster = make_strategy(distribute)
+    num_classes = len(dataset.class_names)
+    steps = train_data.steps(hparams.batch_size)
+    keras.utils.set_random_seed(hparams.seed)
+    with strategy.scope():
+        if state is None:
+            model = spec.build(options, num_classes)
+            augmenter = build_augmenter(hparams.augmentation, hparams.seed)
+            trainer = keras.Sequential([keras.Input((*size, 3)), augmenter, model]) if augmenter else model
+            if options.pretrained:
+                freeze_base(model)
+            compile_for_training(trainer, hparams.learning_rate, hparams, steps, hparams.epochs)
+        else:
+            trainer = keras.saving.load_model(folder / "last.keras")
+            model = trainer.layers[-1] if state["wrapped"] else trainer
+            # Keras saves the random layers' seeds but not how far their streams went.
+            for variable, value in zip(_seed_states(trainer), state["seed_states"], strict=True):
+                variable.assign(np.asarray(value, dtype=variable.dtype))
+    chief = cluster.chief
+    recorder = Recorder(None if state is None else state["history"])
+    best = KeepBest(
+        model,
+        hparams.monitor,
+        hparams.early_stopping_patience,
+        folder / BEST if chief else None,
+        **({} if state is None else state["best"]),
+    )
+    stage = {
+        "stage": 1 if state is None else state["stage"],
+        "stage2_start": None if state is None else state["stage2_start"],
+    }
+
+    def run_state(epochs_done: int) -> dict:
+        return {
+            "epochs_done": epochs_done,
+            "seed_states": [np.asarray(v).tolist() for v in _seed_states(trainer)],
+            **stage,
+            "wrapped": trainer is not model,
+            "history": recorder.history,
+            "best": best.state(),
+            "settings": settings,
+        }
+
+    all_callbacks = [recorder, best, *([RunCheckpoint(folder, run_state)] if chief else []), *callbacks]
+    weights = balanced_class_weights(train_data.labels, num_classes) if hparams.class_weights else None
+    validation_data = None if val_data is None else val_data.gen_tf_dataset(hparams.batch_size)
+    resumed_at = recorder.epochs_done
+    start = time.monotonic()
+
+    def fit(until: int) -> bool:
+        """Fits from the epochs done to `until`; False when a callback other than early stopping stopped it."""
+        first = recorder.epochs_done
+        if first >= until:
+            return True
+        data = train_data.gen_tf_dataset(
+            hparams.batch_size,
+            shuffle=True,
+            quarter_turns=hparams.augmentation.quarter_turns,
+            seed=hparams.seed,
+            epochs=until - first,
+            first_epoch=first,
+        )
+        if cluster.strategy == "multi-worker":
+            from train.multi_worker import fit_multi_worker
+
+            fit_multi_worker(
+                trainer,
+                strategy,
+                data,
+                steps_per_epoch=steps,
+                epochs=until,
+                initial_epoch=first,
+                validation_data=validation_data,
+                class_weight=weights,
+                callbacks=all_callbacks,
+            )
+        else:
+            trainer.fit(
+                data,
+                validation_data=validation_data,
+                epochs=until,
+                initial_epoch=first,
+                steps_per_epoch=steps,
+                class_weight=weights,
+                shuffle=False,  # the tf.data pipeline shuffles, seeded per epoch
+                callbacks=all_callbacks,
+                verbose=1 if sys.stdout.isatty() else 2,
+            )
+        return recorder.epochs_done >= until or best.stopped_early
+
+    completed = fit(hparams.epochs) if stage["stage"] == 1 else True
+    if completed and hparams.fine_tune_epochs:
+        if stage["stage"] == 1:
+            best.restore()
+            best.wait, best.stopped_early = 0, False
+            unfreeze_top(model, hparams.fine_tune_layers)
+            stage.update(stage=2, stage2_start=recorder.epochs_done)
+            with strategy.scope():
+                compile_for_training(
+                    trainer, hparams.fine_tune_rate, hparams, steps, hparams.fine_tune_epochs
+                )
+        completed = fit(stage["stage2_start"] + hparams.fine_tune_epochs)
+    elapsed = time.monotonic() - start
+    history = recorder.history
+    best_epoch = best.best_epoch if best.restore() else recorder.epochs_done
+    if trainer is not model:  # ready for evaluate(), like an unwrapped model
+        model.compile(loss=keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"])
+    config = {
+        **settings,
+        "input_shape": [*size, 3],
         "class_counts": {
             "train": train_data.class_counts(),
             "validation": None if val_data is None else val_data.class_counts(),
@@ -172,29 +238,14 @@ def train(
         "skipped_files": len(dataset.skipped),
         "class_weights": None if weights is None else {dataset.class_names[c]: w for c, w in weights.items()},
         "seed": hparams.seed,
-        "hyperparameters": asdict(hparams),
         "best_epoch": best_epoch,
-        "epochs_run": len(timer.seconds),
+        "epochs_run": recorder.epochs_done,
+        "fine_tune_from_epoch": None if stage["stage2_start"] is None else stage["stage2_start"] + 1,
+        "completed": completed,
+        "resumed_at_epoch": resumed_at if state is not None else None,
+        "distribute": asdict(cluster),
         "elapsed_seconds": round(elapsed, 1),
     }
-    out = Path(out_dir)
-    _write_artifacts(out, model, dataset.class_names, history, best_epoch, config)
-    return TrainResult(out, model, dataset.class_names, history, best_epoch, elapsed)
-
-
-def _write_artifacts(
-    out: Path, model: keras.Model, class_names: tuple[str, ...], history: dict, best_epoch: int, config: dict
-) -> None:
-    """Writes ARTIFACTS, each to a temporary name first, then renamed into place."""
-    out.mkdir(parents=True, exist_ok=True)
-    # Keras insists on the .keras suffix, so the temporary name keeps it.
-    tmp = out / f".model.tmp{os.getpid()}.keras"
-    try:
-        model.save(tmp)
-        os.replace(tmp, out / "model.keras")
-    finally:
-        tmp.unlink(missing_ok=True)
-    write_labels(out / "labels.txt", list(class_names))
-    atomic_write_text(out / "history.json", json.dumps(history, indent=2) + "\n")
-    atomic_write_bytes(out / "training_curves.png", plot_history(history, best_epoch))
-    atomic_write_text(out / "train_config.json", json.dumps(config, indent=2) + "\n")
+    if chief:
+        write_artifacts(out, model, dataset.class_names, history, best_epoch, config)
+    return TrainResult(out, model, dataset.class_names, history, best_epoch, elapsed, completed, cluster)

@@ -1,0 +1,129 @@
+"""Training-time augmentation: Keras preprocessing layers (flip, rotation, translation, zoom) and quarter turns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from edge_runtime.errors import UserError
+
+if TYPE_CHECKING:
+    import keras
+
+FLIP_MODES = ("none", "horizontal", "vertical", "horizontal_and_vertical")
+FILL_MODES = ("reflect", "wrap", "constant", "nearest")
+
+
+@dataclass(frozen=True)
+class AugmentOptions:
+    """How training images are varied, anew every epoch; validation and test images never are.
+
+    The layers run in a training-only wrapper around the model, so the saved model (and the
+    .tflite converted from it) holds none of them. Quarter turns have no Keras layer; they run in
+    the tf.data pipeline (see Dataset.gen_tf_dataset).
+
+    Attributes:
+      flip: Random mirroring: 'none', 'horizontal' (left-right), 'vertical' (up-down) or
+        'horizontal_and_vertical' (each at random).
+      quarter_turns: Rotate by a random multiple of 90 degrees; label-preserving for parts with
+        square symmetry such as ELPV solar cells.
+      rotation: Largest random rotation as a fraction of a full turn (0.1 = +-36 degrees).
+      translation: Largest random shift as a fraction of the height and width.
+      zoom: Largest random zoom in or out as a fraction of the size.
+      fill_mode: How pixels from outside the image are filled: 'reflect', 'wrap', 'constant',
+        'nearest' (Keras' fill modes).
+    """
+
+    flip: str = "horizontal_and_vertical"
+    quarter_turns: bool = False
+    rotation: float = 0.0
+    translation: float = 0.0
+    zoom: float = 0.0
+    fill_mode: str = "reflect"
+
+    def __post_init__(self) -> None:
+        if self.flip not in FLIP_MODES:
+            raise UserError(f"flip {self.flip!r} is not a flip mode; use one of {', '.join(FLIP_MODES)}")
+        if self.fill_mode not in FILL_MODES:
+            raise UserError(f"fill mode {self.fill_mode!r} is not known; use one of {', '.join(FILL_MODES)}")
+        for name, value, high in (("rotation", self.rotation, 0.5), ("translation", self.translation, 1.0)):
+            if not 0.0 <= value <= high:
+                raise UserError(f"{name} {value} must be in [0, {high}]")
+        if not 0.0 <= self.zoom < 1.0:
+            raise UserError(f"zoom {self.zoom} must be in [0, 1)")
+
+    @classmethod
+    def none(cls) -> AugmentOptions:
+        """No augmentation at all."""
+        return cls(flip="none")
+
+    @classmethod
+    def cifar10(cls) -> AugmentOptions:
+        """The CIFAR-10 notebook's settings: left-right flips, +-36 degree rotation, 10% shift and zoom."""
+        return cls(flip="horizontal", rotation=0.1, translation=0.1, zoom=0.1)
+
+    @property
+    def active(self) -> bool:
+        """True when any augmentation is on."""
+        return (
+            self.flip != "none" or self.quarter_turns or bool(self.rotation or self.translation or self.zoom)
+        )
+
+    def describe(self) -> str:
+        """A short summary for logs, e.g. 'flip horizontal, rotation 0.1'."""
+        parts = [f"flip {self.flip}"] if self.flip != "none" else []
+        parts += ["quarter turns"] if self.quarter_turns else []
+        parts += [
+            f"{name} {value}"
+            for name, value in (
+                ("rotation", self.rotation),
+                ("translation", self.translation),
+                ("zoom", self.zoom),
+            )
+            if value
+        ]
+        return ", ".join(parts) or "none"
+
+
+def build_augmenter(options: AugmentOptions, seed: int) -> keras.Sequential | None:
+    """The Keras preprocessing layers for `options`, seeded, or None when no layer is needed.
+
+    Each layer gets its own seed derived from `seed`, so a run reproduces. The layers are active
+    only when called with training=True (inside fit); at inference they pass images through.
+
+    Args:
+      options: Which augmentations to use.
+      seed: Base seed of the layers' random streams.
+
+    Returns:
+      A keras.Sequential of RandomFlip, RandomRotation, RandomTranslation and RandomZoom (those
+      that are on), or None.
+    """
+    import keras
+
+    layers: list[keras.layers.Layer] = []
+    if options.flip != "none":
+        layers.append(keras.layers.RandomFlip(options.flip, seed=seed, name="random_flip"))
+    if options.rotation:
+        layers.append(
+            keras.layers.RandomRotation(
+                options.rotation, fill_mode=options.fill_mode, seed=seed + 1, name="random_rotation"
+            )
+        )
+    if options.translation:
+        layers.append(
+            keras.layers.RandomTranslation(
+                options.translation,
+                options.translation,
+                fill_mode=options.fill_mode,
+                seed=seed + 2,
+                name="random_translation",
+            )
+        )
+    if options.zoom:
+        layers.append(
+            keras.layers.RandomZoom(
+                options.zoom, fill_mode=options.fill_mode, seed=seed + 3, name="random_zoom"
+            )
+        )
+    return keras.Sequential(layers, name="augmentation") if layers else None
