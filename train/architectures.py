@@ -72,7 +72,7 @@ def build_cnn_bn(shape: tuple[int, int, int], num_classes: int, options: ModelOp
     A stride-2 stem and a max-pool bring the image to 1/4 size; four stages of two 3x3
     convolution + batch norm + ReLU layers follow, doubling the width (32, 64, 128, 256 times
     alpha) while halving the size; global average pooling, dropout, softmax. Every stage costs
-    about the same multiply-adds (~110 M in all at 160 px, alpha 1), less than MobileNetV2-1.0-224
+    about the same multiply-adds (~90 M in all at 160 px, alpha 1), less than MobileNetV2-1.0-224
     (300 M), and dense 3x3 convolutions run well in int8.
     """
     import keras
