@@ -95,10 +95,10 @@ def _per_frame(pf: dict) -> list[str]:
         "| --- | --- |",
         f"| bare `invoke()` | {_ms(pf['invoke'])} |",
         f"| edge_runtime end to end (640x480 BGR frame -> top-3) | {_ms(pf['end_to_end'])} |",
-        f"| of which preprocessing (area resize, BGR->RGB, input copy) | {_ms(pf['preprocess'])} |",
+        f"| of which preprocessing (resize, BGR->RGB, input copy) | {_ms(pf['preprocess'])} |",
         f"| of which `invoke()` (right after preprocessing) | {_ms(pf['invoke_in_end_to_end'])} |",
         f"| of which top-k (dequantize, sort, labels) | {_ms(pf['top_k'])} |",
-        f"| end to end with a bilinear resize instead (reference only) | {_ms(pf['bilinear'])} |",
+        f"| end to end with OpenCV's fractional area filter instead (reference only) | {_ms(pf['area_filter'])} |",
     ]
     if "task_library_classify" in pf:
         lines += [
@@ -109,7 +109,7 @@ def _per_frame(pf: dict) -> list[str]:
         "",
         f"- End to end / bare invoke: {pf['ratio_median']:.3f} (medians), {pf['ratio_mean']:.3f} (means); "
         f"target <= {TARGETS['per_frame_ratio']:.2f}: {_verdict(pf['ratio_median'] <= TARGETS['per_frame_ratio'])}. "
-        f"With a bilinear resize: {pf['bilinear_ratio_median']:.3f}.",
+        f"With OpenCV's fractional area filter: {pf['area_filter_ratio_median']:.3f}.",
     ]
     if "task_library_speedup_median" in pf:
         speedup = pf["task_library_speedup_median"]

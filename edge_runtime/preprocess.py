@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from edge_runtime.image import resize
+
 
 def center_crop_box(
     width: int, height: int, target_width: int, target_height: int
@@ -24,8 +26,8 @@ def center_crop_box(
 class FramePreprocessor:
     """Turns BGR frames into the model's RGB input, reusing its two output buffers frame after frame.
 
-    The pixels are the same as `edge_runtime.image.resize` of the RGB frame (the filter is chosen the
-    same way; a per-channel resize commutes with the channel swap), so the loop sees exactly what the
+    The pixels are the same as `edge_runtime.image.resize` of the RGB frame (the same function
+    runs; a per-channel resize commutes with the channel swap), so the loop sees exactly what the
     single-image classifier sees. Resizing first makes the swap cheap: it touches model-sized pixels.
     The returned array is overwritten by the next call: copy it to keep it.
 
@@ -57,7 +59,5 @@ class FramePreprocessor:
             bgr = bgr[y : y + frame_height, x : x + frame_width]
         if (frame_width, frame_height) == (self.width, self.height):
             return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=self._rgb)
-        shrinking = frame_width >= self.width and frame_height >= self.height
-        interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
-        cv2.resize(bgr, (self.width, self.height), dst=self._resized, interpolation=interpolation)
+        resize(bgr, self.width, self.height, out=self._resized)
         return cv2.cvtColor(self._resized, cv2.COLOR_BGR2RGB, dst=self._rgb)
