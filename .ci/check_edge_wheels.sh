@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# Checks that edge_runtime/requirements.txt resolves to binary wheels for Raspberry Pi OS 64-bit
+# Checks that requirements-edge.txt (edge_runtime/requirements.txt) resolves to binary wheels for Raspberry Pi OS 64-bit
 # (aarch64) on Python 3.11 (Bookworm) and 3.13 (Trixie), without building anything.
 #
 # pip's --platform/--python-version/--only-binary=:all: resolution, two passes per Python:
 #   1. --no-deps: every pinned package has a wheel for that Python and platform;
 #   2. with dependencies: the pins and everything they pull in resolve together.
-# Needs network access to PyPI. Usage: .ci/check_edge_wheels.sh [PYTHON_VERSION...] (default: 3.11 3.13)
+# Needs access to PyPI (CI has it: it installs from PyPI). Usage: .ci/check_edge_wheels.sh [PYTHON_VERSION...] (default: 3.11 3.13)
 # GLIBC_MAX sets the newest manylinux tag accepted (default 2.36, Bookworm's glibc; Trixie has 2.41).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-REQUIREMENTS=edge_runtime/requirements.txt
+REQUIREMENTS=requirements-edge.txt
 PIP=${PIP:-python3 -m pip}
 GLIBC_MAX=${GLIBC_MAX:-36}
 versions=("$@")
