@@ -56,10 +56,14 @@ def get_classes_from_scores(
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
     if labels is not None and len(labels) != scores.size:
         raise ValueError(f"{len(labels)} labels for {scores.size} class scores; give one label per class")
-    ids = np.flatnonzero(scores >= threshold)
-    # lexsort sorts by the last key first: score descending, then id ascending on ties.
-    order = ids[np.lexsort((ids, -scores[ids]))][:top_k]
-    return [Class(int(i), float(scores[i]), labels[i] if labels is not None else None) for i in order]
+    # A stable sort of the negated scores: score descending, then id ascending on ties. NaN sorts
+    # last and fails the threshold test.
+    order = np.argsort(-scores, kind="stable")
+    order = order[scores[order] >= threshold][:top_k].tolist()
+    values = scores[order].tolist()
+    if labels is None:
+        return [Class(i, v) for i, v in zip(order, values, strict=True)]
+    return [Class(i, v, labels[i]) for i, v in zip(order, values, strict=True)]
 
 
 def get_classes(

@@ -143,3 +143,9 @@ def test_classify_image_threshold_and_top_k(interpreters):
         classify_image(interpreters["uint8"], rgb, top_k=3, threshold=everything[1].score) == everything[:2]
     )
     assert classify_image(interpreters["uint8"], rgb, top_k=3, threshold=1.01) == []
+
+
+def test_nan_scores_are_never_returned():
+    scores = np.array([np.nan, 0.2, np.nan, 0.7, 0.1], np.float32)
+    assert [c.id for c in get_classes_from_scores(scores, top_k=5)] == [3, 1, 4]
+    assert [c.id for c in get_classes_from_scores(scores, top_k=5, threshold=-1.0)] == [3, 1, 4]

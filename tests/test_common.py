@@ -14,6 +14,7 @@ from edge_runtime.common import (
     pixel_table,
     quantize,
     set_input,
+    tensor_info,
 )
 from edge_runtime.interpreter import make_interpreter
 
@@ -201,3 +202,19 @@ def test_set_input_can_be_repeated_between_invokes(tiny_tflite):
         results.append(get_scores(interpreter))
     np.testing.assert_array_equal(results[0], results[2])
     assert not np.array_equal(results[0], results[1])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_tensor_info_is_read_once_per_interpreter_and_matches_the_details(tiny_tflite, mode):
+    first, second = make_interpreter(tiny_tflite[mode]), make_interpreter(tiny_tflite[mode])
+    info_in, info_out = tensor_info(first)
+    assert tensor_info(first)[0] is info_in  # cached: the same object, no new details lookup
+    assert tensor_info(second)[0] is not info_in  # each interpreter its own entry
+    details = input_details(first)
+    assert (info_in.index, info_in.dtype) == (details["index"], np.dtype(details["dtype"]))
+    assert (info_in.scale, info_in.zero_point) == tuple(details["quantization"])
+    assert info_out.index == output_details(first)["index"]
+    if mode == "float32":
+        assert info_in.table is None
+    else:
+        np.testing.assert_array_equal(info_in.table, pixel_table(*details["quantization"], np.dtype(mode)))
