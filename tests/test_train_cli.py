@@ -29,7 +29,7 @@ def test_cli_trains_on_elpv_and_writes_every_artifact(elpv_subset, tmp_path):
         "--test-data",
         str(elpv_subset / "test"),
     )
-    class_names = sorted(p.name for p in (elpv_subset / "train").iterdir())
+    class_names = sorted(p.name for p in (elpv_subset / "train").iterdir() if p.is_dir())
     assert class_names == ["defective", "functional"]
     n_images = sum(1 for _ in (elpv_subset / "train").glob("*/*.png"))
     assert f"{n_images} images in 2 classes" in proc.stdout

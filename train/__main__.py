@@ -25,6 +25,8 @@ def _load(args, size: int, seed: int) -> tuple[Dataset, Dataset | None, Dataset 
 
         if args.labels:
             raise UserError("--labels is for --data folders; a keras dataset has its own (labels/<name>.txt)")
+        if args.soft_labels:
+            raise UserError("--soft-labels is for --data folders; a keras dataset has only its class labels")
         limit = args.limit_per_class
         train_data = load_keras_dataset(args.dataset, "train", shape, limit_per_class=limit, seed=seed)
         test = load_keras_dataset(args.dataset, "test", shape, limit_per_class=limit, seed=seed)
@@ -32,6 +34,8 @@ def _load(args, size: int, seed: int) -> tuple[Dataset, Dataset | None, Dataset 
         if args.limit_per_class is not None:
             raise UserError("--limit-per-class is for --dataset; for --data, put fewer images in the folders")
         train_data = Dataset.from_folder(args.data, image_size=shape, class_names=class_names)
+        if args.soft_labels is not None:
+            train_data = train_data.with_soft_labels(args.soft_labels)
         test = None
     names = list(train_data.class_names)
     validation = (
@@ -56,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     check_weights_file(options.weights)
     if args.resume:
         check_resumable(args.out)
+    if args.soft_labels is not None and not args.soft_labels.is_file():
+        raise UserError(
+            f"{args.soft_labels}: no such soft-label file; pass the JSON file of per-image class probabilities"
+        )
     if args.distribute == "multi-worker":
         read_tf_config()
     source = args.data if args.data is not None else f"keras.datasets {args.dataset}"
@@ -76,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         f"batch {hparams.batch_size}, learning rate {hparams.learning_rate} ({hparams.lr_schedule}), "
         f"validation {'folder' if validation else hparams.validation_split}, "
         f"class weights {'on' if hparams.class_weights else 'off'}, augmentation {hparams.augmentation.describe()}, "
+        f"targets {hparams.targets(train_data.targets is not None)}"
+        f"{f' from {args.soft_labels}' if args.soft_labels else ''}, optimizer {hparams.optimizer}, "
         f"seed {hparams.seed}, distribute {args.distribute}{', resuming' if args.resume else ''}",
         flush=True,
     )

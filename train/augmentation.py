@@ -1,4 +1,4 @@
-"""Training-time augmentation: Keras preprocessing layers (flip, rotation, translation, zoom) and quarter turns."""
+"""Training-time augmentation: Keras preprocessing layers (flip, rotation, translation, zoom, brightness, contrast) and quarter turns."""
 
 from __future__ import annotations
 
@@ -30,6 +30,9 @@ class AugmentOptions:
       rotation: Largest random rotation as a fraction of a full turn (0.1 = +-36 degrees).
       translation: Largest random shift as a fraction of the height and width.
       zoom: Largest random zoom in or out as a fraction of the size.
+      brightness: Largest random brightness shift as a fraction of the pixel range (0.2 = +-51 of
+        255), for cameras or exposures that vary.
+      contrast: Largest random contrast change as a fraction (0.2: 0.8x to 1.2x around the mean).
       fill_mode: How pixels from outside the image are filled: 'reflect', 'wrap', 'constant',
         'nearest' (Keras' fill modes).
     """
@@ -39,6 +42,8 @@ class AugmentOptions:
     rotation: float = 0.0
     translation: float = 0.0
     zoom: float = 0.0
+    brightness: float = 0.0
+    contrast: float = 0.0
     fill_mode: str = "reflect"
 
     def __post_init__(self) -> None:
@@ -46,7 +51,12 @@ class AugmentOptions:
             raise UserError(f"flip {self.flip!r} is not a flip mode; use one of {', '.join(FLIP_MODES)}")
         if self.fill_mode not in FILL_MODES:
             raise UserError(f"fill mode {self.fill_mode!r} is not known; use one of {', '.join(FILL_MODES)}")
-        for name, value, high in (("rotation", self.rotation, 0.5), ("translation", self.translation, 1.0)):
+        for name, value, high in (
+            ("rotation", self.rotation, 0.5),
+            ("translation", self.translation, 1.0),
+            ("brightness", self.brightness, 1.0),
+            ("contrast", self.contrast, 1.0),
+        ):
             if not 0.0 <= value <= high:
                 raise UserError(f"{name} {value} must be in [0, {high}]")
         if not 0.0 <= self.zoom < 1.0:
@@ -66,7 +76,9 @@ class AugmentOptions:
     def active(self) -> bool:
         """True when any augmentation is on."""
         return (
-            self.flip != "none" or self.quarter_turns or bool(self.rotation or self.translation or self.zoom)
+            self.flip != "none"
+            or self.quarter_turns
+            or bool(self.rotation or self.translation or self.zoom or self.brightness or self.contrast)
         )
 
     def describe(self) -> str:
@@ -79,6 +91,8 @@ class AugmentOptions:
                 ("rotation", self.rotation),
                 ("translation", self.translation),
                 ("zoom", self.zoom),
+                ("brightness", self.brightness),
+                ("contrast", self.contrast),
             )
             if value
         ]
@@ -96,8 +110,9 @@ def build_augmenter(options: AugmentOptions, seed: int) -> keras.Sequential | No
       seed: Base seed of the layers' random streams.
 
     Returns:
-      A keras.Sequential of RandomFlip, RandomRotation, RandomTranslation and RandomZoom (those
-      that are on), or None.
+      A keras.Sequential of RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
+      RandomBrightness and RandomContrast (those that are on), or None. The layers see raw
+      0..255 pixels.
     """
     import keras
 
@@ -124,6 +139,18 @@ def build_augmenter(options: AugmentOptions, seed: int) -> keras.Sequential | No
         layers.append(
             keras.layers.RandomZoom(
                 options.zoom, fill_mode=options.fill_mode, seed=seed + 3, name="random_zoom"
+            )
+        )
+    if options.brightness:
+        layers.append(
+            keras.layers.RandomBrightness(
+                options.brightness, value_range=(0.0, 255.0), seed=seed + 4, name="random_brightness"
+            )
+        )
+    if options.contrast:
+        layers.append(
+            keras.layers.RandomContrast(
+                options.contrast, value_range=(0.0, 255.0), seed=seed + 5, name="random_contrast"
             )
         )
     return keras.Sequential(layers, name="augmentation") if layers else None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from train.augmentation import FLIP_MODES, AugmentOptions
 from train.distribute import STRATEGIES
-from train.hyperparameters import LR_SCHEDULES, MONITORS, Hyperparameters
+from train.hyperparameters import LR_SCHEDULES, MONITORS, OPTIMIZERS, Hyperparameters
 from train.keras_datasets import KERAS_DATASETS
 from train.model_options import ModelOptions
 from train.model_spec import MODEL_SPECS
@@ -53,6 +53,12 @@ def parser() -> argparse.ArgumentParser:
         "--labels", type=Path, help="labels file giving the class order (default: sorted folders)"
     )
     data.add_argument("--limit-per-class", type=int, help="use at most N images per class of --dataset")
+    data.add_argument(
+        "--soft-labels",
+        type=Path,
+        help="JSON file of per-image class probabilities to train on instead of the folder labels "
+        "(train.elpv writes DIR/soft_labels.json); validation still scores the folder labels",
+    )
 
     model = p.add_argument_group("model")
     model.add_argument("--model", default=mo.model, help="model name (listed below); default %(default)s")
@@ -83,6 +89,11 @@ def parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--weight-decay", type=float, default=hp.weight_decay, help="AdamW weight decay (0: Adam)"
     )
+    fit.add_argument("--optimizer", choices=OPTIMIZERS, default=hp.optimizer, help="default %(default)s")
+    fit.add_argument(
+        "--label-smoothing", type=float, default=hp.label_smoothing, help="target smoothing (0: none)"
+    )
+    fit.add_argument("--mixup", type=float, default=hp.mixup, help="mixup Beta parameter (0: none)")
     fit.add_argument("--seed", type=int, default=hp.seed, help="default %(default)s")
     fit.add_argument(
         "--validation-split", type=float, default=hp.validation_split, help="default %(default)s"
@@ -110,6 +121,12 @@ def parser() -> argparse.ArgumentParser:
         "--translation", type=float, default=aug.translation, help="max shift, fraction of the size"
     )
     aug_group.add_argument("--zoom", type=float, default=aug.zoom, help="max zoom, fraction of the size")
+    aug_group.add_argument(
+        "--brightness", type=float, default=aug.brightness, help="max brightness shift, fraction of 255"
+    )
+    aug_group.add_argument(
+        "--contrast", type=float, default=aug.contrast, help="max contrast change, fraction"
+    )
     aug_group.add_argument("--no-augment", action="store_true", help="no augmentation at all")
 
     run = p.add_argument_group("run")
@@ -144,6 +161,8 @@ def options_from(args: argparse.Namespace) -> tuple[ModelOptions, Hyperparameter
             rotation=args.rotation,
             translation=args.translation,
             zoom=args.zoom,
+            brightness=args.brightness,
+            contrast=args.contrast,
         )
     )
     hparams = Hyperparameters(
@@ -159,6 +178,9 @@ def options_from(args: argparse.Namespace) -> tuple[ModelOptions, Hyperparameter
         lr_schedule=args.lr_schedule,
         warmup_epochs=args.warmup_epochs,
         weight_decay=args.weight_decay,
+        optimizer=args.optimizer,
+        label_smoothing=args.label_smoothing,
+        mixup=args.mixup,
         fine_tune_epochs=args.fine_tune_epochs,
         fine_tune_layers=args.fine_tune_layers,
         fine_tune_learning_rate=args.fine_tune_learning_rate,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import os
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     import tensorflow as tf
 
 _log = logging.getLogger(__name__)
+TARGETS = ("index", "one_hot", "soft")
 _MAX_NAMED_SKIPS = 3
 
 
@@ -34,6 +36,10 @@ class Dataset:
       images: (N, H, W, 3) uint8 RGB pixels, decoded and resized by edge_runtime.image.
       labels: (N,) int32 class indices.
       skipped: Files with an image suffix that could not be decoded, with the reason.
+      files: Each image's path relative to `root` ('<class>/<file>'), when read from a folder.
+      targets: (N, classes) float32 soft labels (class probabilities) to train on instead of
+        `labels`, or None (see with_soft_labels).
+      soft_labels: The file `targets` came from, or None.
     """
 
     root: Path
@@ -41,6 +47,9 @@ class Dataset:
     images: np.ndarray
     labels: np.ndarray
     skipped: tuple[tuple[Path, str], ...] = ()
+    files: tuple[str, ...] = ()
+    targets: np.ndarray | None = None
+    soft_labels: Path | None = None
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
@@ -93,13 +102,14 @@ class Dataset:
         with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
             decoded = list(pool.map(lambda item: _try_load(item[0], width, height), folder.files))
 
-        images, labels, skipped = [], [], []
+        images, labels, skipped, files = [], [], [], []
         for (file, label), (pixels, reason) in zip(folder.files, decoded, strict=True):
             if pixels is None:
                 skipped.append((file, reason))
             else:
                 images.append(pixels)
                 labels.append(label)
+                files.append(file.relative_to(folder.root).as_posix())
         counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(folder.class_names))
         for name, count in zip(folder.class_names, counts, strict=True):
             if count == 0:
@@ -119,7 +129,24 @@ class Dataset:
             images=np.stack(images),
             labels=np.asarray(labels, dtype=np.int32),
             skipped=tuple(skipped),
+            files=tuple(files),
         )
+
+    def with_soft_labels(self, path: str | os.PathLike) -> Dataset:
+        """This dataset with soft targets read from `path` (see train.soft_labels), one per image.
+
+        Raises:
+          UserError: The file is missing or malformed, or does not cover every image; or the
+            images were not read from a folder (no relative paths to look up).
+        """
+        from train.soft_labels import soft_targets
+
+        if len(self.files) != len(self):
+            raise UserError(
+                f"{path}: soft labels need a dataset read from a class folder (--data), not {self.root}"
+            )
+        targets = soft_targets(path, self.files, self.class_names)
+        return dataclasses.replace(self, targets=targets, soft_labels=Path(path))
 
     @classmethod
     def from_arrays(
@@ -179,7 +206,19 @@ class Dataset:
         return self._subset(np.sort(np.concatenate(keep))), self._subset(np.sort(np.concatenate(take)))
 
     def _subset(self, indices: np.ndarray) -> Dataset:
-        return Dataset(self.root, self.class_names, self.images[indices], self.labels[indices], self.skipped)
+        return dataclasses.replace(
+            self,
+            images=self.images[indices],
+            labels=self.labels[indices],
+            files=tuple(self.files[i] for i in indices) if self.files else (),
+            targets=None if self.targets is None else self.targets[indices],
+        )
+
+    def target_matrix(self, soft: bool = True) -> np.ndarray:
+        """(N, classes) float32 targets: the soft labels when there are some and `soft`, else one-hot labels."""
+        if soft and self.targets is not None:
+            return self.targets.astype(np.float32)
+        return np.eye(len(self.class_names), dtype=np.float32)[self.labels]
 
     def gen_tf_dataset(
         self,
@@ -190,33 +229,45 @@ class Dataset:
         seed: int = 0,
         epochs: int = 1,
         first_epoch: int = 0,
+        targets: str = "index",
+        mixup: float = 0.0,
     ) -> tf.data.Dataset:
-        """A tf.data pipeline of (float32 raw 0..255 pixels (B, H, W, 3), int32 labels (B,)).
+        """A tf.data pipeline of (float32 raw 0..255 pixels (B, H, W, 3), targets).
 
-        Epoch e is shuffled and turned with seeds made of (`seed`, e) alone, so a resumed run's
-        epochs are an uninterrupted run's. Each epoch ends with its own (possibly smaller) batch:
-        fit with steps_per_epoch = self.steps(batch_size). Batches are cast to float32 only when
-        consumed (the resident copy stays uint8); one unshuffled pass (evaluation) is cached after
-        the cast, so validating every epoch reuses the same batches.
+        Epoch e is shuffled, turned and mixed with seeds made of (`seed`, e) alone, so a resumed
+        run's epochs are an uninterrupted run's. Each epoch ends with its own (possibly smaller)
+        batch: fit with steps_per_epoch = self.steps(batch_size). Batches are cast to float32 only
+        when consumed (the resident copy stays uint8); one unshuffled pass (evaluation) is cached
+        after the cast, so validating every epoch reuses the same batches.
 
         Args:
           batch_size: Images per batch.
           shuffle: Shuffle every epoch, in an order fixed by (`seed`, epoch).
           quarter_turns: Rotate each image by a random multiple of 90 degrees (training only;
             square images). Flips and the other augmentations are Keras layers (train.augmentation).
-          seed: Seed of the shuffle and the turns.
+          seed: Seed of the shuffle, the turns and mixup.
           epochs: Epochs to yield, one after the other.
           first_epoch: Number of the first epoch yielded (to resume a run).
+          targets: 'index': int32 class indices (B,); 'one_hot': float32 one-hot labels
+            (B, classes); 'soft': the soft labels (B, classes) when the dataset has them, else one-hot.
+          mixup: When above 0, each image is blended with another of its batch (and so are their
+            targets, which must then be 'one_hot' or 'soft') by a weight drawn from
+            Beta(mixup, mixup), kept at or above one half so the image stays the main one.
         """
         import tensorflow as tf
 
         if quarter_turns and self.image_size[0] != self.image_size[1]:
             raise UserError(f"{self.root}: quarter turns need square images, not {self.image_size}")
-        if not (shuffle or quarter_turns) and epochs == 1:
-            data = tf.data.Dataset.from_tensor_slices((self.images, self.labels))
+        if targets not in TARGETS:
+            raise UserError(f"targets {targets!r} is not known; use one of {', '.join(TARGETS)}")
+        if mixup and targets == "index":
+            raise UserError("mixup blends targets: use targets 'one_hot' or 'soft'")
+        values = self.labels if targets == "index" else self.target_matrix(soft=targets == "soft")
+        if not (shuffle or quarter_turns or mixup) and epochs == 1:
+            data = tf.data.Dataset.from_tensor_slices((self.images, values))
             data = data.batch(batch_size).map(_to_float, num_parallel_calls=tf.data.AUTOTUNE)
             return data.cache().prefetch(tf.data.AUTOTUNE)
-        images, labels, size = tf.constant(self.images), tf.constant(self.labels), len(self)
+        images, labels, size = tf.constant(self.images), tf.constant(values), len(self)
 
         def one_epoch(epoch):
             key = tf.stack([tf.constant(seed, tf.int64), epoch])
@@ -231,10 +282,17 @@ class Dataset:
                 return pixels, tf.gather(labels, index)
 
             data = tf.data.Dataset.from_tensor_slices(order)
-            return data.map(fetch, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size)
+            data = data.map(fetch, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size)
+            data = data.map(_to_float, num_parallel_calls=tf.data.AUTOTUNE)
+            if mixup:
+                data = data.enumerate().map(
+                    lambda step, batch: _mix(batch, tf.stack([key[0] + 2, epoch * size + step]), mixup),
+                    num_parallel_calls=tf.data.AUTOTUNE,
+                )
+            return data
 
         data = tf.data.Dataset.range(first_epoch, first_epoch + epochs).flat_map(one_epoch)
-        return data.map(_to_float, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+        return data.prefetch(tf.data.AUTOTUNE)
 
     def steps(self, batch_size: int) -> int:
         """Batches per epoch (the last one may be smaller)."""
@@ -245,6 +303,22 @@ def _to_float(pixels, labels):
     import tensorflow as tf
 
     return tf.cast(pixels, tf.float32), labels
+
+
+def _mix(batch, key, alpha: float):
+    """Mixup of a float batch: each image and target blended with a partner from the same batch."""
+    import tensorflow as tf
+
+    pixels, targets = batch
+    count = tf.shape(pixels)[0]
+    gammas = [tf.random.stateless_gamma([count], key + offset, alpha) for offset in (0, 1)]
+    weight = gammas[0] / (gammas[0] + gammas[1] + 1e-12)
+    weight = tf.maximum(weight, 1.0 - weight)  # the image keeps the larger share
+    partner = tf.argsort(tf.random.stateless_uniform([count], key + 2))
+    w_pixels, w_targets = tf.reshape(weight, [-1, 1, 1, 1]), tf.reshape(weight, [-1, 1])
+    mixed_pixels = w_pixels * pixels + (1.0 - w_pixels) * tf.gather(pixels, partner)
+    mixed_targets = w_targets * targets + (1.0 - w_targets) * tf.gather(targets, partner)
+    return mixed_pixels, mixed_targets
 
 
 def _try_load(file: Path, width: int, height: int) -> tuple[np.ndarray | None, str]:

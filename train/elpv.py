@@ -16,6 +16,8 @@ import numpy as np
 from edge_runtime.errors import UserError, cli_main
 from edge_runtime.files import atomic_write_text
 from labels import builtin_labels_path, read_labels
+from train.soft_labels import FILE_NAME as SOFT_LABELS
+from train.soft_labels import soft_labels_json
 
 TRAIN_FRACTION = 0.75
 DEFECT_THRESHOLD = 0.5  # cells with a defect probability of 2/3 or 1 are defective
@@ -58,6 +60,21 @@ def read_elpv_labels(data_dir: Path) -> list[tuple[str, float]]:
             raise UserError(f"{csv}: line {number} has no probability column; reinstall elpv-dataset")
         rows.append((fields[0], float(fields[1])))
     return rows
+
+
+def soft_label_rows(
+    rows: list[tuple[str, float]], chosen: Mapping[str, list[str]]
+) -> dict[str, dict[str, float]]:
+    """The soft labels of the `chosen` images (class -> image paths): '<class>/<file>' -> class probabilities.
+
+    The experts' defect probability p (0, 1/3, 2/3 or 1) gives defective p, functional 1 - p.
+    """
+    probability = dict(rows)
+    return {
+        f"{name}/{Path(path).name}": {DEFECTIVE: probability[path], FUNCTIONAL: 1.0 - probability[path]}
+        for name, paths in chosen.items()
+        for path in paths
+    }
 
 
 def split_rows(
@@ -117,7 +134,8 @@ def export(
     """Writes ROOT/{train,test}/<class>/*.png from the installed elpv-dataset package.
 
     Classes are those of labels/elpv.txt, in its order: 'functional' (defect probability < 0.5)
-    and 'defective' (>= 0.5).
+    and 'defective' (>= 0.5). Each split also gets soft_labels.json, the experts' probabilities
+    (train.soft_labels format), for `python -m train --soft-labels`.
     Files are written to a temporary sibling folder that is renamed to ROOT when complete, so
     ROOT is either absent, empty, or a whole export with its marker (export.json, the counts).
     A finished export with the same settings is reused.
@@ -138,7 +156,11 @@ def export(
     unknown = sorted(set(limits) - set(SPLITS))
     if unknown:
         raise UserError(f"per_class_limit: unknown split(s) {unknown}; use 'train' and/or 'test'")
-    settings = {"seed": seed, "per_class_limit": {k: limits[k] for k in sorted(limits)}}
+    settings = {
+        "seed": seed,
+        "per_class_limit": {k: limits[k] for k in sorted(limits)},
+        "soft_labels": SOFT_LABELS,
+    }
     _check_replaceable(root)
     marker = _finished_export(root, settings)
     if marker is not None:
@@ -146,7 +168,8 @@ def export(
 
     data_dir = Path(str(resources.files("elpv_dataset") / "data"))
     class_names = read_labels(builtin_labels_path("elpv"))
-    splits = split_rows(read_elpv_labels(data_dir), class_names, seed)
+    rows = read_elpv_labels(data_dir)
+    splits = split_rows(rows, class_names, seed)
 
     root.parent.mkdir(parents=True, exist_ok=True)
     staging = root.with_name(f".{root.name}.partial{os.getpid()}")
@@ -155,14 +178,16 @@ def export(
     try:
         for split in SPLITS:
             counts[split] = {}
+            chosen = {name: splits[split][name][: limits.get(split)] for name in class_names}
             for name in class_names:
-                chosen = splits[split][name][: limits.get(split)]
                 folder = staging / split / name
                 folder.mkdir(parents=True)
-                for relative in chosen:
+                for relative in chosen[name]:
                     # A copy, not a hard link: editing an exported file must not edit the installed package.
                     shutil.copyfile(data_dir / relative, folder / Path(relative).name)
-                counts[split][name] = len(chosen)
+                counts[split][name] = len(chosen[name])
+            soft = soft_labels_json(soft_label_rows(rows, chosen))
+            atomic_write_text(staging / split / SOFT_LABELS, soft)
         marker = {"dataset": "elpv", "settings": settings, "counts": counts}
         atomic_write_text(staging / MARKER, json.dumps(marker, indent=2) + "\n")
         _replace_folder(staging, root)

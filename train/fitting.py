@@ -49,13 +49,20 @@ def hold_out(
     return train_data, val_data
 
 
+def loss_for(targets: str, label_smoothing: float = 0.0) -> keras.losses.Loss:
+    """Cross-entropy for the pipeline's `targets` ('index': sparse; 'one_hot'/'soft': categorical)."""
+    if targets == "index":
+        return keras.losses.SparseCategoricalCrossentropy()
+    return keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)
+
+
 def compile_for_training(
-    model: keras.Model, rate: float, hparams: Hyperparameters, steps: int, epochs: int
+    model: keras.Model, rate: float, hparams: Hyperparameters, steps: int, epochs: int, targets: str = "index"
 ) -> None:
-    """Compiles with Adam (AdamW with weight decay), sparse cross-entropy and accuracy.
+    """Compiles with Adam (AdamW with weight decay) or Nesterov SGD, cross-entropy and accuracy.
 
     The learning rate is `rate`, constant, or warmed up linearly then cosine-decayed to 0 over
-    `epochs` of `steps` batches.
+    `epochs` of `steps` batches. `targets` is what the data yields (Hyperparameters.targets).
     """
     schedule: float | keras.optimizers.schedules.LearningRateSchedule = rate
     if hparams.lr_schedule == "cosine":
@@ -66,11 +73,12 @@ def compile_for_training(
             warmup_target=rate if warmup else None,
             warmup_steps=warmup,
         )
-    optimizer = (
-        keras.optimizers.AdamW(schedule, weight_decay=hparams.weight_decay)
-        if hparams.weight_decay
-        else keras.optimizers.Adam(schedule)
-    )
-    model.compile(
-        optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"]
-    )
+    if hparams.optimizer == "sgd":
+        optimizer = keras.optimizers.SGD(
+            schedule, momentum=0.9, nesterov=True, weight_decay=hparams.weight_decay or None
+        )
+    elif hparams.weight_decay:
+        optimizer = keras.optimizers.AdamW(schedule, weight_decay=hparams.weight_decay)
+    else:
+        optimizer = keras.optimizers.Adam(schedule)
+    model.compile(optimizer=optimizer, loss=loss_for(targets, hparams.label_smoothing), metrics=["accuracy"])

@@ -8,6 +8,7 @@ from edge_runtime.errors import UserError
 from train.augmentation import AugmentOptions
 
 LR_SCHEDULES = ("constant", "cosine")
+OPTIMIZERS = ("adam", "sgd")
 MONITORS = ("val_loss", "val_accuracy")
 
 
@@ -33,7 +34,11 @@ class Hyperparameters:
       monitor: What picks the best epoch: 'val_loss' (lowest) or 'val_accuracy' (highest).
       lr_schedule: 'constant', or 'cosine' decay to 0 over all epochs of the stage.
       warmup_epochs: Epochs of linear learning-rate warm-up before the cosine decay.
-      weight_decay: Decoupled weight decay (AdamW) when above 0.
+      weight_decay: Decoupled weight decay (AdamW, or SGD's) when above 0.
+      optimizer: 'adam' (AdamW with weight decay) or 'sgd' (momentum 0.9, Nesterov).
+      label_smoothing: Share of each target spread evenly over the classes (0: none).
+      mixup: Beta(mixup, mixup) blending of training images and their targets (0: none; 0.2-0.4
+        is usual).
       fine_tune_epochs: Epochs of a second stage that unfreezes the top of a pretrained base; 0
         for none.
       fine_tune_layers: How many of the base's top layers the second stage trains (batch norm
@@ -55,6 +60,9 @@ class Hyperparameters:
     lr_schedule: str = "constant"
     warmup_epochs: int = 0
     weight_decay: float = 0.0
+    optimizer: str = "adam"
+    label_smoothing: float = 0.0
+    mixup: float = 0.0
     fine_tune_epochs: int = 0
     fine_tune_layers: int | None = None
     fine_tune_learning_rate: float | None = None
@@ -84,12 +92,25 @@ class Hyperparameters:
             )
         if self.weight_decay < 0:
             raise UserError(f"weight decay {self.weight_decay} must not be negative")
+        if self.optimizer not in OPTIMIZERS:
+            raise UserError(f"optimizer {self.optimizer!r} is not known; use one of {', '.join(OPTIMIZERS)}")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise UserError(f"label smoothing {self.label_smoothing} must be in [0, 1)")
+        if self.mixup < 0:
+            raise UserError(f"mixup {self.mixup} must not be negative (0 turns it off)")
         if self.fine_tune_epochs < 0:
             raise UserError(f"fine-tune epochs {self.fine_tune_epochs} must not be negative")
         if self.fine_tune_layers is not None and self.fine_tune_layers < 1:
             raise UserError(f"fine-tune layers {self.fine_tune_layers} must be at least 1")
         if self.fine_tune_learning_rate is not None and not self.fine_tune_learning_rate > 0:
             raise UserError(f"fine-tune learning rate {self.fine_tune_learning_rate} must be positive")
+
+    def targets(self, soft_labels: bool) -> str:
+        """What the training pipeline yields (Dataset.gen_tf_dataset): class indices unless
+        soft labels, label smoothing or mixup need probability targets."""
+        if soft_labels:
+            return "soft"
+        return "one_hot" if self.label_smoothing or self.mixup else "index"
 
     @property
     def total_epochs(self) -> int:

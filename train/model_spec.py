@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from edge_runtime.errors import UserError
 from train.applications import CAFFE, MINUS1_1, RAW, BaseNetwork, build_application
-from train.architectures import build_ann, build_cnn, build_cnn_bn, build_cnn_cifar10
+from train.architectures import build_ann, build_cnn, build_cnn_bn, build_cnn_cifar10, build_cnn_res
 from train.model_options import IMAGENET, ModelOptions, check_weights_file
 
 if TYPE_CHECKING:
@@ -173,6 +173,14 @@ MODEL_SPECS: Mapping[str, ModelSpec] = MappingProxyType(
                 description="VGG-style CNN with batch norm (alpha = width), the ELPV benchmark model",
                 build_fn=build_cnn_bn,
                 default_size=160,
+                default_dropout=0.3,
+                alphas=(0.5, 0.75, 1.0, 1.5, 2.0),
+            ),
+            ModelSpec(
+                name="cnn_res",
+                description="small ResNet, one residual block per stage (alpha = width), for 224-300 px",
+                build_fn=build_cnn_res,
+                default_size=224,
                 default_dropout=0.3,
                 alphas=(0.5, 0.75, 1.0, 1.5, 2.0),
             ),

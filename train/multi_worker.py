@@ -17,8 +17,19 @@ import numpy as np
 import tensorflow as tf
 
 
+def _per_image_loss(targets, probabilities, label_smoothing: float = 0.0):
+    """(per-image cross-entropy, class indices) for index (B,) or probability (B, classes) targets."""
+    if targets.shape.rank == 2:
+        loss = keras.losses.categorical_crossentropy(targets, probabilities, label_smoothing=label_smoothing)
+        return loss, tf.argmax(targets, axis=-1, output_type=tf.int32)
+    return keras.losses.sparse_categorical_crossentropy(targets, probabilities), tf.cast(targets, tf.int32)
+
+
 def _step_function(
-    trainer: keras.Model, strategy: tf.distribute.Strategy, class_weight: Mapping[int, float] | None
+    trainer: keras.Model,
+    strategy: tf.distribute.Strategy,
+    class_weight: Mapping[int, float] | None,
+    label_smoothing: float = 0.0,
 ):
     """A tf.function running one global batch: forward, weighted loss, gradients, update; returns sums."""
     weights = None
@@ -28,16 +39,14 @@ def _step_function(
     def replica_step(images, labels):
         with tf.GradientTape() as tape:
             probabilities = trainer(images, training=True)
-            per_image = keras.losses.sparse_categorical_crossentropy(labels, probabilities)
+            per_image, classes = _per_image_loss(labels, probabilities, label_smoothing)
             if weights is not None:
-                per_image = per_image * tf.gather(weights, labels)
+                per_image = per_image * tf.gather(weights, classes)
             loss = tf.nn.compute_average_loss(per_image)
         variables = trainer.trainable_variables
         trainer.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
-        hits = tf.cast(
-            tf.equal(tf.argmax(probabilities, axis=-1, output_type=labels.dtype), labels), tf.float32
-        )
-        return tf.reduce_sum(per_image), tf.reduce_sum(hits), tf.cast(tf.size(labels), tf.float32)
+        hits = tf.cast(tf.equal(tf.argmax(probabilities, axis=-1, output_type=tf.int32), classes), tf.float32)
+        return tf.reduce_sum(per_image), tf.reduce_sum(hits), tf.cast(tf.size(classes), tf.float32)
 
     @tf.function
     def step(iterator):
@@ -53,9 +62,10 @@ def _evaluate(model: keras.Model, data: tf.data.Dataset) -> dict[str, float]:
     total, hits, count = 0.0, 0.0, 0
     for images, labels in data:
         probabilities = model(images, training=False)
-        total += float(tf.reduce_sum(keras.losses.sparse_categorical_crossentropy(labels, probabilities)))
-        hits += float(np.sum(np.argmax(probabilities, axis=-1) == labels.numpy()))
-        count += int(labels.shape[0])
+        per_image, classes = _per_image_loss(labels, probabilities)
+        total += float(tf.reduce_sum(per_image))
+        hits += float(np.sum(np.argmax(probabilities, axis=-1) == classes.numpy()))
+        count += int(classes.shape[0])
     return {"val_loss": total / count, "val_accuracy": hits / count}
 
 
@@ -70,6 +80,7 @@ def fit_multi_worker(
     validation_data: tf.data.Dataset | None,
     class_weight: Mapping[int, float] | None,
     callbacks: Sequence[keras.callbacks.Callback],
+    label_smoothing: float = 0.0,
 ) -> None:
     """Trains `trainer` (compiled in `strategy`'s scope) like trainer.fit(data, ...) would.
 
@@ -83,11 +94,12 @@ def fit_multi_worker(
       validation_data: Validation batches, evaluated after every epoch; None for none.
       class_weight: Loss weight per class index, or None.
       callbacks: Keras callbacks, called as fit() calls them (epoch begin/end, train begin/end).
+      label_smoothing: As in the compiled loss, for probability targets.
     """
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     iterator = iter(strategy.experimental_distribute_dataset(data.with_options(options)))
-    step = _step_function(trainer, strategy, class_weight)
+    step = _step_function(trainer, strategy, class_weight, label_smoothing)
     callback_list = keras.callbacks.CallbackList(list(callbacks), model=trainer)
     trainer.stop_training = False
     callback_list.on_train_begin()

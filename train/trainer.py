@@ -116,6 +116,7 @@ def train(
         "model": asdict(options),
         "hyperparameters": asdict(hparams),
         "dataset": str(dataset.root.resolve()),
+        "soft_labels": None if dataset.soft_labels is None else str(dataset.soft_labels.resolve()),
         "class_names": list(dataset.class_names),
         "train_images": len(train_data),
         "validation_images": 0 if val_data is None else len(val_data),
@@ -124,6 +125,7 @@ def train(
     strategy, cluster = make_strategy(distribute)
     num_classes = len(dataset.class_names)
     steps = train_data.steps(hparams.batch_size)
+    targets = hparams.targets(soft_labels=train_data.targets is not None)
     keras.utils.set_random_seed(hparams.seed)
     with strategy.scope():
         if state is None:
@@ -132,7 +134,7 @@ def train(
             trainer = keras.Sequential([keras.Input((*size, 3)), augmenter, model]) if augmenter else model
             if options.pretrained:
                 freeze_base(model)
-            compile_for_training(trainer, hparams.learning_rate, hparams, steps, hparams.epochs)
+            compile_for_training(trainer, hparams.learning_rate, hparams, steps, hparams.epochs, targets)
         else:
             trainer = keras.saving.load_model(folder / "last.keras")
             model = trainer.layers[-1] if state["wrapped"] else trainer
@@ -166,7 +168,12 @@ def train(
 
     all_callbacks = [recorder, best, *([RunCheckpoint(folder, run_state)] if chief else []), *callbacks]
     weights = balanced_class_weights(train_data.labels, num_classes) if hparams.class_weights else None
-    validation_data = None if val_data is None else val_data.gen_tf_dataset(hparams.batch_size)
+    # Validation always scores the folder labels (one-hot when the loss takes probabilities).
+    validation_data = (
+        None
+        if val_data is None
+        else val_data.gen_tf_dataset(hparams.batch_size, targets="index" if targets == "index" else "one_hot")
+    )
     resumed_at = recorder.epochs_done
     start = time.monotonic()
 
@@ -182,6 +189,8 @@ def train(
             seed=hparams.seed,
             epochs=until - first,
             first_epoch=first,
+            targets=targets,
+            mixup=hparams.mixup,
         )
         if cluster.strategy == "multi-worker":
             from train.multi_worker import fit_multi_worker
@@ -196,6 +205,7 @@ def train(
                 validation_data=validation_data,
                 class_weight=weights,
                 callbacks=all_callbacks,
+                label_smoothing=hparams.label_smoothing,
             )
         else:
             trainer.fit(
@@ -220,7 +230,7 @@ def train(
             stage.update(stage=2, stage2_start=recorder.epochs_done)
             with strategy.scope():
                 compile_for_training(
-                    trainer, hparams.fine_tune_rate, hparams, steps, hparams.fine_tune_epochs
+                    trainer, hparams.fine_tune_rate, hparams, steps, hparams.fine_tune_epochs, targets
                 )
         completed = fit(stage["stage2_start"] + hparams.fine_tune_epochs)
     elapsed = time.monotonic() - start
