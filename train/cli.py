@@ -71,6 +71,13 @@ def parser() -> argparse.ArgumentParser:
         help="initial weights: none (random), imagenet, or a weights file; default none",
     )
     model.add_argument(
+        "--views",
+        type=int,
+        default=mo.views,
+        help="the saved model averages its answer over 1, 2 (and the transpose) or 4 (and the mirror "
+        "images) views of the input, at as many times the inference time; default %(default)s",
+    )
+    model.add_argument(
         "--color",
         choices=COLORS,
         default="auto",
@@ -151,6 +158,7 @@ def options_from(args: argparse.Namespace) -> tuple[ModelOptions, Hyperparameter
         dropout=args.dropout,
         weights=weights,
         grayscale=COLORS[args.color],
+        views=args.views,
     )
     augmentation = (
         AugmentOptions.none()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge_runtime.errors import UserError
+from train.views import check_views
 
 IMAGENET = "imagenet"
 
@@ -24,6 +25,9 @@ class ModelOptions:
         for models with a pretrained base, the whole model's for the others.
       grayscale: Convert the RGB input to gray inside the model (BT.601 luma), for data without
         colour (Fashion-MNIST, ELPV); the input stays RGB depth 3. None: decided from the data.
+      views: The saved model averages its softmax over this many mirrored views of the input
+        (train.views: 1, 2 or 4; for parts with mirror symmetry), at that many times the inference
+        cost. Training runs on single views.
     """
 
     model: str = "cnn"
@@ -32,8 +36,10 @@ class ModelOptions:
     dropout: float | None = None
     weights: str | None = None
     grayscale: bool | None = None
+    views: int = 1
 
     def __post_init__(self) -> None:
+        check_views(self.views)
         if self.image_size is not None and self.image_size <= 0:
             raise UserError(f"image size {self.image_size} must be a positive number of pixels")
         if self.dropout is not None and not 0.0 <= self.dropout < 1.0:

@@ -25,6 +25,7 @@ from train.model_options import ModelOptions
 from train.model_spec import ModelSpec
 from train.resume import BEST, checkpoint_folder, read_state
 from train.transfer import check_fine_tuning, freeze_base, unfreeze_top
+from train.views import average_views
 
 __all__ = ["ARTIFACTS", "TrainResult", "balanced_class_weights", "train"]
 
@@ -236,6 +237,8 @@ def train(
     elapsed = time.monotonic() - start
     history = recorder.history
     best_epoch = best.best_epoch if best.restore() else recorder.epochs_done
+    if options.views > 1:  # the saved model averages the trained one over mirrored views
+        model = average_views(model, options.views)
     if trainer is not model:  # ready for evaluate(), like an unwrapped model
         model.compile(loss=keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"])
     config = {
