@@ -107,17 +107,35 @@ def interleaved_latency(
 
 
 def _int8_metrics(tflite: Path, keras_path: Path, data: Path) -> dict:
-    """Accuracy, balanced accuracy, per-class precision/recall/F1 and confusion of the .tflite on `data`."""
+    """Accuracy, balanced accuracy, per-class precision/recall/F1 and confusion of the .tflite on `data`,
+    and its accuracy on the cells of each expert probability (from data/soft_labels.json)."""
     from convert.converter import image_input_shape, load_keras_model
-    from convert.evaluate import load_evaluation_set, tflite_scores
+    from convert.evaluate import load_files, tflite_scores
+    from edge_runtime.folders import read_class_folder
     from labels import read_labels
     from train.metrics import classification_report
+    from train.soft_labels import FILE_NAME, read_soft_labels
 
     class_names = read_labels(keras_path.parent / "labels.txt")
     width, height, channels = image_input_shape(load_keras_model(keras_path))
-    evaluation = load_evaluation_set(data, class_names, width, height, channels)
+    files = read_class_folder(data, class_names).files
+    evaluation = load_files(files, class_names, width, height, channels)
+    if evaluation.skipped:
+        raise SystemExit(f"error: {data}: unreadable test images {evaluation.skipped[:3]}")
     scores = tflite_scores(tflite, evaluation.images)
-    return classification_report(evaluation.labels, scores.predictions, class_names).to_json()
+    report = classification_report(evaluation.labels, scores.predictions, class_names).to_json()
+    soft = read_soft_labels(data / FILE_NAME, class_names)
+    defective = class_names.index("defective")
+    probability = np.round([soft[path.relative_to(data).as_posix()][defective] for path, _ in files], 3)
+    right = scores.predictions == evaluation.labels
+    report["accuracy_by_expert_probability"] = {
+        f"{p:.3f}": {
+            "images": int(np.sum(probability == p)),
+            "accuracy": float(np.mean(right[probability == p])),
+        }
+        for p in np.unique(probability)
+    }
+    return report
 
 
 def _markdown(result: dict) -> str:
@@ -144,6 +162,11 @@ def _markdown(result: dict) -> str:
         "",
         f"- int8 vs Keras float: {result['int8_minus_float_points']:+.2f} points; int8 F1: "
         + ", ".join(f"{k} {v['f1']:.3f}" for k, v in m["per_class"].items()),
+        "- int8 accuracy by the experts' defect probability: "
+        + ", ".join(
+            f"p = {p}: {100 * v['accuracy']:.1f}% of {v['images']}"
+            for p, v in m.get("accuracy_by_expert_probability", {}).items()
+        ),
         f"- training: {result['train_seconds'] / 60:.1f} min wall ({result['fit_seconds'] / 60:.1f} min fitting) on "
         f"{result['machine']['cpus']} CPU cores, from scratch (random init); "
         f"{'within' if result['within_train_budget'] else '**over**'} the {TRAIN_BUDGET_SECONDS // 60}-minute budget",
