@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import io
-import struct
 import zipfile
 from dataclasses import dataclass, field
 
 import flatbuffers
 
+from edge_runtime import flatbuffer as fb
 from edge_runtime.errors import UserError
 from labels import parse_labels
 
@@ -113,51 +113,15 @@ class ModelMetadata:
     output: ProbabilityOutputMetadata = field(default_factory=ProbabilityOutputMetadata)
 
 
-# ---- writing. Flatbuffers are built children first; numbers in the dicts are schema field ids.
-
-
-def _table(b: flatbuffers.Builder, refs: dict[int, int | None], tags: dict[int, int] | None = None) -> int:
-    """Ends a table holding offset fields `refs` (None: absent) and one-byte fields `tags`."""
-    b.StartObject(8)
-    for slot, offset in refs.items():
-        if offset:
-            b.PrependUOffsetTRelativeSlot(slot, offset, 0)
-    for slot, value in (tags or {}).items():
-        b.PrependUint8Slot(slot, value, 0)
-    return b.EndObject()
-
-
-def _string(b: flatbuffers.Builder, text: str) -> int | None:
-    return b.CreateString(text) if text else None
-
-
-def _float_vector(b: flatbuffers.Builder, values: tuple[float, ...]) -> int | None:
-    if not values:
-        return None
-    b.StartVector(4, len(values), 4)
-    for value in reversed(values):
-        b.PrependFloat32(value)
-    return b.EndVector()
-
-
-def _table_vector(b: flatbuffers.Builder, offsets: list[int]) -> int | None:
-    if not offsets:
-        return None
-    b.StartVector(4, len(offsets), 4)
-    for offset in reversed(offsets):
-        b.PrependUOffsetTRelative(offset)
-    return b.EndVector()
-
-
 def _tensor(b, t, tag: int, properties: int, units: list[int], files: list[int]) -> int:
-    name, description = _string(b, t.name), _string(b, t.description)
-    content = _table(b, {1: properties}, {0: tag})  # Content: content_properties_type, content_properties
+    name, description = fb.string(b, t.name), fb.string(b, t.description)
+    content = fb.table(b, {1: properties}, {0: tag})  # Content: content_properties_type, content_properties
     stats = None
     if t.min or t.max:
-        stats = _table(b, {0: _float_vector(b, t.max), 1: _float_vector(b, t.min)})  # Stats: max, min
-    units_vector, files_vector = _table_vector(b, units), _table_vector(b, files)
+        stats = fb.table(b, {0: fb.float_vector(b, t.max), 1: fb.float_vector(b, t.min)})  # Stats: max, min
+    units_vector, files_vector = fb.table_vector(b, units), fb.table_vector(b, files)
     # TensorMetadata: name, description, dimension_names, content, process_units, stats, associated_files
-    return _table(b, {0: name, 1: description, 3: content, 4: units_vector, 5: stats, 6: files_vector})
+    return fb.table(b, {0: name, 1: description, 3: content, 4: units_vector, 5: stats, 6: files_vector})
 
 
 def build_metadata(meta: ModelMetadata) -> bytes:
@@ -173,111 +137,37 @@ def build_metadata(meta: ModelMetadata) -> bytes:
     image, output = meta.input, meta.output
     units = []
     if image.mean:
-        options = _table(b, {0: _float_vector(b, image.mean), 1: _float_vector(b, image.std)})
+        options = fb.table(b, {0: fb.float_vector(b, image.mean), 1: fb.float_vector(b, image.std)})
         # ProcessUnit: options_type 0, options 1
-        units.append(_table(b, {1: options}, {0: _NORMALIZATION_OPTIONS}))
-    properties = _table(b, {}, {0: _COLOR_SPACES.index(image.color_space)})  # ImageProperties: color_space
+        units.append(fb.table(b, {1: options}, {0: _NORMALIZATION_OPTIONS}))
+    properties = fb.table(b, {}, {0: _COLOR_SPACES.index(image.color_space)})  # ImageProperties: color_space
     input_tensor = _tensor(b, image, _IMAGE_PROPERTIES, properties, units, [])
     files = []
     if output.labels_file:
-        name, description = _string(b, output.labels_file), _string(b, output.labels_description)
-        files.append(_table(b, {0: name, 1: description}, {2: _TENSOR_AXIS_LABELS}))  # AssociatedFile
-    output_tensor = _tensor(b, output, _FEATURE_PROPERTIES, _table(b, {}), [], files)
+        name, description = fb.string(b, output.labels_file), fb.string(b, output.labels_description)
+        files.append(fb.table(b, {0: name, 1: description}, {2: _TENSOR_AXIS_LABELS}))  # AssociatedFile
+    output_tensor = _tensor(b, output, _FEATURE_PROPERTIES, fb.table(b, {}), [], files)
     # SubGraphMetadata: input_tensor_metadata 2, output_tensor_metadata 3
-    subgraph = _table(b, {2: _table_vector(b, [input_tensor]), 3: _table_vector(b, [output_tensor])})
+    subgraph = fb.table(b, {2: fb.table_vector(b, [input_tensor]), 3: fb.table_vector(b, [output_tensor])})
     texts = [
-        _string(b, text) for text in (meta.name, meta.description, meta.version, meta.author, meta.license)
+        fb.string(b, text) for text in (meta.name, meta.description, meta.version, meta.author, meta.license)
     ]
     # ModelMetadata: name, description, version, subgraph_metadata, author, license, associated_files,
     # min_parser_version
-    root = _table(
+    root = fb.table(
         b,
-        {0: texts[0], 1: texts[1], 2: texts[2], 3: _table_vector(b, [subgraph]), 4: texts[3], 5: texts[4]}
+        {0: texts[0], 1: texts[1], 2: texts[2], 3: fb.table_vector(b, [subgraph]), 4: texts[3], 5: texts[4]}
         | {7: b.CreateString(MIN_PARSER_VERSION)},
     )
     b.Finish(root, file_identifier=_METADATA_ID)
     return bytes(b.Output())
 
 
-# ---- reading: a bounds-checked table accessor, so a corrupt file is a UserError, never garbage.
-
-
-def _unpack(buf: bytes, fmt: str, pos: int, what: str, size: int | None = None):
-    """Reads one `fmt` value at `pos` (or only checks `size` bytes there), refusing to leave `buf`."""
-    size = struct.calcsize(fmt) if size is None else size
-    if pos < 0 or pos + size > len(buf):
-        raise UserError(f"{what}: offset {pos} is outside its {len(buf)} bytes; re-create the model")
-    return struct.unpack_from(fmt, buf, pos)[0] if fmt else None
-
-
-class _Table:
-    """Read-only view of one flatbuffer table; `what` prefixes the error on a bad offset."""
-
-    def __init__(self, buf: bytes, pos: int, what: str):
-        self._buf, self._pos, self._what = buf, pos, what
-        self._vtable = pos - self._get("<i", pos)
-        self._vtable_size = self._get("<H", self._vtable)
-
-    @classmethod
-    def root(cls, buf: bytes, what: str) -> _Table:
-        return cls(buf, _unpack(buf, "<I", 0, what), what)
-
-    def _get(self, fmt: str, pos: int):
-        return _unpack(self._buf, fmt, pos, self._what)
-
-    def _field(self, field_id: int) -> int | None:
-        entry = 4 + 2 * field_id
-        offset = self._get("<H", self._vtable + entry) if entry + 2 <= self._vtable_size else 0
-        return self._pos + offset if offset else None
-
-    def _target(self, field_id: int) -> int | None:
-        at = self._field(field_id)
-        return None if at is None else at + self._get("<I", at)
-
-    def _vector(self, field_id: int, item_size: int) -> tuple[int, int]:
-        at = self._target(field_id)
-        if at is None:
-            return 0, 0
-        count = self._get("<I", at)
-        _unpack(self._buf, "", at + 4, self._what, size=count * item_size)  # the whole vector fits
-        return at + 4, count
-
-    def scalar(self, field_id: int, fmt: str, default: int = 0) -> int:
-        at = self._field(field_id)
-        return default if at is None else self._get(fmt, at)
-
-    def string(self, field_id: int) -> str:
-        data = self.byte_vector(field_id)
-        try:
-            return "" if data is None else data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise UserError(f"{self._what}: a string is not UTF-8; re-create the model") from None
-
-    def byte_vector(self, field_id: int) -> bytes | None:
-        if self._field(field_id) is None:
-            return None
-        start, count = self._vector(field_id, 1)
-        return bytes(self._buf[start : start + count])
-
-    def floats(self, field_id: int) -> tuple[float, ...]:
-        start, count = self._vector(field_id, 4)
-        return struct.unpack_from(f"<{count}f", self._buf, start) if count else ()
-
-    def table(self, field_id: int) -> _Table | None:
-        at = self._target(field_id)
-        return None if at is None else _Table(self._buf, at, self._what)
-
-    def tables(self, field_id: int) -> list[_Table]:
-        start, count = self._vector(field_id, 4)
-        items = (start + 4 * i for i in range(count))
-        return [_Table(self._buf, at + self._get("<I", at), self._what) for at in items]
-
-
 def _metadata_buffer(model: bytes, source: str) -> bytes | None:
     """The TFLITE_METADATA buffer's bytes, or None."""
     if len(model) < 8 or model[4:8] != _MODEL_ID:
         raise UserError(f"{source}: not a TFLite model (no TFL3 identifier); pass a .tflite file")
-    root = _Table.root(model, f"{source}: corrupt TFLite model")  # Model: buffers 4, metadata 6
+    root = fb.Table.root(model, f"{source}: corrupt TFLite model")  # Model: buffers 4, metadata 6
     for entry in root.tables(6):  # Metadata: name 0, buffer 1
         if entry.string(0) != METADATA_NAME:
             continue
@@ -298,7 +188,7 @@ def _metadata_buffer(model: bytes, source: str) -> bytes | None:
     return None
 
 
-def _tensor_stats(tensor: _Table) -> dict[str, tuple[float, ...]]:
+def _tensor_stats(tensor: fb.Table) -> dict[str, tuple[float, ...]]:
     stats = tensor.table(5)
     return {"max": stats.floats(0), "min": stats.floats(1)} if stats else {"max": (), "min": ()}
 
@@ -311,7 +201,7 @@ def _checked(cls, source: str, *args, **kwargs):
         raise UserError(f"{source}: metadata {err}") from None
 
 
-def _read_input(tensor: _Table, source: str) -> ImageInputMetadata:
+def _read_input(tensor: fb.Table, source: str) -> ImageInputMetadata:
     color_space, mean, std = "UNKNOWN", (), ()
     content = tensor.table(3)
     if content and content.scalar(0, "<B") == _IMAGE_PROPERTIES and content.table(1):
@@ -327,7 +217,7 @@ def _read_input(tensor: _Table, source: str) -> ImageInputMetadata:
     )
 
 
-def _read_output(tensor: _Table, source: str) -> ProbabilityOutputMetadata:
+def _read_output(tensor: fb.Table, source: str) -> ProbabilityOutputMetadata:
     labels = [f for f in tensor.tables(6) if f.scalar(2, "<b") == _TENSOR_AXIS_LABELS]
     labels_file = labels[0].string(0) if labels else None
     labels_description = labels[0].string(1) if labels else ""
@@ -356,7 +246,7 @@ def read_metadata(model: bytes, source: str = "model") -> ModelMetadata | None:
         raise UserError(
             f"{source}: {METADATA_NAME} is not TFLite Metadata (no M001 identifier); re-create the model"
         )
-    root = _Table.root(data, f"{source}: corrupt {METADATA_NAME}")
+    root = fb.Table.root(data, f"{source}: corrupt {METADATA_NAME}")
     subgraphs = root.tables(3)
     if len(subgraphs) != 1:
         raise UserError(f"{source}: metadata describes {len(subgraphs)} subgraphs; expected 1")
