@@ -97,6 +97,29 @@ def run_module(*args: str, check: bool = True, timeout: float = 900) -> subproce
     return proc
 
 
+HEAVY_PACKAGES = ("tensorflow", "keras", "train", "convert")
+
+
+def run_edge_runtime_without_heavy_imports(*argv: str) -> subprocess.CompletedProcess:
+    """Runs `python -m edge_runtime ARGV` in a child that then asserts it never imported TensorFlow,
+    Keras, train or convert (the device has none of them); prints 'ok' last when all held."""
+    script = (
+        "import runpy, sys\n"
+        f"sys.argv = ['edge_runtime', *{list(argv)!r}]\n"
+        "try:\n"
+        "    runpy.run_module('edge_runtime', run_name='__main__', alter_sys=True)\n"
+        "except SystemExit as exit:\n"
+        "    assert exit.code == 0, exit.code\n"
+        f"heavy = sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY_PACKAGES!r})\n"
+        "assert not heavy, heavy\n"
+        "print('ok')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
 @pytest.fixture(scope="session")
 def trained_model(elpv_subset, tmp_path_factory) -> Path:
     """A CNN trained on the ELPV subset by `python -m train`; returns its folder.

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from camera_helpers import FPS, HEIGHT, WIDTH, camera, cli_env, decode_video, summary_counts, write_video
+from camera_helpers import FPS, HEIGHT, WIDTH, camera, decode_video, summary_counts, write_video
 
-from conftest import REPO
+from conftest import run_edge_runtime_without_heavy_imports
 from edge_runtime.classify import classify_image
 from edge_runtime.interpreter import make_interpreter
 
@@ -148,20 +146,8 @@ def test_the_video_is_what_the_issue_asks_for(video):
 
 
 def test_the_camera_loop_never_imports_tensorflow(tiny_tflite, video):
-    script = (
-        "import runpy, sys\n"
-        f"sys.argv = ['edge_runtime', 'camera', '--model', {str(tiny_tflite['int8'])!r}, '--source', "
-        f"{str(video)!r}, '--fps', '0', '--frames', '10']\n"
-        "try:\n"
-        "    runpy.run_module('edge_runtime', run_name='__main__', alter_sys=True)\n"
-        "except SystemExit as exit:\n"
-        "    assert exit.code == 0, exit.code\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'train', 'convert'))\n"
-        "assert not heavy, heavy\n"
-        "print('ok')\n"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", script], cwd=REPO, env=cli_env(), capture_output=True, text=True
+    proc = run_edge_runtime_without_heavy_imports(
+        "camera", "--model", str(tiny_tflite["int8"]), "--source", str(video), "--fps", "0", "--frames", "10"
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[-1] == "ok" and "summary: 10 captured" in proc.stderr

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import run_edge_runtime_without_heavy_imports
 from edge_runtime.classify import classify_image
 from edge_runtime.image import load_rgb
 from edge_runtime.interpreter import make_interpreter
@@ -223,25 +224,7 @@ def test_bad_option_values_are_rejected_by_argparse(tiny_tflite, odd_images):
 
 
 def test_cli_never_imports_tensorflow(tiny_tflite, odd_images):
-    script = (
-        "import runpy, sys\n"
-        f"sys.argv = ['edge_runtime', 'classify', '--model', {str(tiny_tflite['int8'])!r}, {str(odd_images[0])!r}]\n"
-        "try:\n"
-        "    runpy.run_module('edge_runtime', run_name='__main__', alter_sys=True)\n"
-        "except SystemExit as exit:\n"
-        "    assert exit.code == 0, exit.code\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'train', 'convert'))\n"
-        "assert not heavy, heavy\n"
-        "print('ok')\n"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = run_edge_runtime_without_heavy_imports("classify", "--model", str(tiny_tflite["int8"]), str(odd_images[0]))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[-1] == "ok"
     assert proc.stdout.splitlines()[0] == str(odd_images[0])
