@@ -105,6 +105,11 @@ def parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--validation-split", type=float, default=hp.validation_split, help="default %(default)s"
     )
+    fit.add_argument(
+        "--split-seed",
+        type=int,
+        help="seed of the validation split (default: --seed); same for ensemble members",
+    )
     fit.add_argument("--patience", type=int, help="stop a stage after N epochs without improvement")
     fit.add_argument(
         "--monitor", choices=MONITORS, default=hp.monitor, help="picks the best epoch; default %(default)s"
@@ -179,6 +184,7 @@ def options_from(args: argparse.Namespace) -> tuple[ModelOptions, Hyperparameter
         learning_rate=args.learning_rate,
         seed=args.seed,
         validation_split=args.validation_split,
+        split_seed=args.split_seed,
         augmentation=augmentation,
         class_weights=not args.no_class_weights,
         early_stopping_patience=args.patience,

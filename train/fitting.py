@@ -33,7 +33,8 @@ def hold_out(
             )
         train_data, val_data = dataset, validation
     elif hparams.validation_split:
-        train_data, val_data = dataset.split(hparams.validation_split, seed=hparams.seed)
+        seed = hparams.seed if hparams.split_seed is None else hparams.split_seed
+        train_data, val_data = dataset.split(hparams.validation_split, seed=seed)
     else:
         train_data, val_data = dataset, None
     if len(train_data) < hparams.batch_size:

@@ -26,6 +26,7 @@ class Hyperparameters:
         dropout: the same seed and data give the same model.
       validation_split: Share of each class held out to pick the best epoch; 0 keeps the last
         epoch (unless a separate validation set is given).
+      split_seed: Seed of that split; None: `seed`. Give ensemble members (other seeds) the same.
       augmentation: Random changes to training images (AugmentOptions.none() for none).
       class_weights: Weight the loss by inverse class frequency, so a minority class (ELPV's
         defective cells, ~31%) counts as much as the majority.
@@ -53,6 +54,7 @@ class Hyperparameters:
     learning_rate: float = 1e-3
     seed: int = 0
     validation_split: float = 0.2
+    split_seed: int | None = None
     augmentation: AugmentOptions = field(default_factory=AugmentOptions)
     class_weights: bool = True
     early_stopping_patience: int | None = None
