@@ -79,7 +79,9 @@ def _box_factor(size: int, target: int) -> int:
     return 1
 
 
-def resize_steps(width: int, height: int, target_width: int, target_height: int) -> tuple[tuple[int, int], int]:
+def resize_steps(
+    width: int, height: int, target_width: int, target_height: int
+) -> tuple[tuple[int, int], int]:
     """How `resize` takes a width x height image to the target size.
 
     Returns:

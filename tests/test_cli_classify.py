@@ -224,7 +224,9 @@ def test_bad_option_values_are_rejected_by_argparse(tiny_tflite, odd_images):
 
 
 def test_cli_never_imports_tensorflow(tiny_tflite, odd_images):
-    proc = run_edge_runtime_without_heavy_imports("classify", "--model", str(tiny_tflite["int8"]), str(odd_images[0]))
+    proc = run_edge_runtime_without_heavy_imports(
+        "classify", "--model", str(tiny_tflite["int8"]), str(odd_images[0])
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[-1] == "ok"
     assert proc.stdout.splitlines()[0] == str(odd_images[0])

@@ -59,6 +59,7 @@ def test_cli_trains_on_elpv_and_writes_every_artifact(elpv_subset, tmp_path):
         "dropout": 0.5,
         "weights": None,
         "grayscale": True,  # ELPV cells are gray: auto-detected
+        "views": 1,
     }
     assert config["class_names"] == class_names and config["seed"] == 0
     assert config["dataset"] == str((elpv_subset / "train").resolve())

@@ -54,7 +54,11 @@ def test_subset_export_counts_classes_and_probabilities(tmp_path, probabilities)
     }
     assert summary.total("train") == 10 and summary.total("test") == 6
     for split in ("train", "test"):
-        assert sorted(p.name for p in (root / split).iterdir()) == ["defective", "functional", "soft_labels.json"]
+        assert sorted(p.name for p in (root / split).iterdir()) == [
+            "defective",
+            "functional",
+            "soft_labels.json",
+        ]
         for name in ("functional", "defective"):
             for file in _files(root, split, name):
                 is_defective = probabilities[file] >= 0.5

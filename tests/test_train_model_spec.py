@@ -35,6 +35,7 @@ PREPROCESSING = {
     "cnn": ("rescale_0_1", _scale_0_1),
     "cnn_cifar10": ("rescale_0_1", _scale_0_1),
     "cnn_bn": ("rescale_0_1", _scale_0_1),
+    "cnn_res": ("rescale_0_1", _scale_0_1),
     "vgg16": ("caffe_bgr", _caffe),
     "mobilenet_v1": ("rescale_minus1_1", _scale_minus1_1),
     "mobilenet_v2": ("rescale_minus1_1", _scale_minus1_1),
