@@ -234,6 +234,11 @@ def main(argv: list[str] | None = None) -> int:
         help="models trained (seeds 0..N-1) and averaged into one (train.ensemble); default %(default)s",
     )
     parser.add_argument(
+        "--soft-labels",
+        action="store_true",
+        help="train on the experts' defect probabilities (soft_labels.json) instead of the 0/1 labels",
+    )
+    parser.add_argument(
         "--train-args",
         help="training options replacing the recipe's (one string, e.g. to try a candidate recipe)",
     )
@@ -256,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         [
             *(py, "-m", "train", "--data", str(data / "train")),
             *("--out", str(model_dir if members == 1 else out / f"member{seed}")),
-            *("--soft-labels", str(data / "train" / "soft_labels.json")),
+            *(("--soft-labels", str(data / "train" / "soft_labels.json")) if args.soft_labels else ()),
             *recipe,
             *(("--seed", str(seed), "--split-seed", "0") if members > 1 else ()),
         ]
