@@ -98,7 +98,10 @@ def parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--optimizer", choices=OPTIMIZERS, default=hp.optimizer, help="default %(default)s")
     fit.add_argument(
-        "--label-smoothing", type=float, default=hp.label_smoothing, help="target smoothing (0: none)"
+        "--label-smoothing",
+        type=float,
+        default=hp.label_smoothing,
+        help="target smoothing, default %(default)s (bounded logits quantize well; 0: none)",
     )
     fit.add_argument("--mixup", type=float, default=hp.mixup, help="mixup Beta parameter (0: none)")
     fit.add_argument("--seed", type=int, default=hp.seed, help="default %(default)s")

@@ -37,7 +37,10 @@ class Hyperparameters:
       warmup_epochs: Epochs of linear learning-rate warm-up before the cosine decay.
       weight_decay: Decoupled weight decay (AdamW, or SGD's) when above 0.
       optimizer: 'adam' (AdamW with weight decay) or 'sgd' (momentum 0.9, Nesterov).
-      label_smoothing: Share of each target spread evenly over the classes (0: none).
+      label_smoothing: Share of each target spread evenly over the classes (0: none). The default
+        0.1 bounds the logits, so the int8 copy of the model loses little: without it a model can
+        grow logit differences over 100 on confident images, and int8's coarser steps at the
+        output then flip the images near the decision boundary.
       mixup: Beta(mixup, mixup) blending of training images and their targets (0: none; 0.2-0.4
         is usual).
       fine_tune_epochs: Epochs of a second stage that unfreezes the top of a pretrained base; 0
@@ -63,7 +66,7 @@ class Hyperparameters:
     warmup_epochs: int = 0
     weight_decay: float = 0.0
     optimizer: str = "adam"
-    label_smoothing: float = 0.0
+    label_smoothing: float = 0.1
     mixup: float = 0.0
     fine_tune_epochs: int = 0
     fine_tune_layers: int | None = None
