@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import weakref
+from array import array
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,7 @@ class TensorInfo:
       scale: Its quantization scale (0.0 when not quantized).
       zero_point: Its quantization zero point.
       table: For an integer input, the quantized value of each pixel value 0..255; else None.
+      size: Its number of elements.
     """
 
     index: int
@@ -36,6 +38,7 @@ class TensorInfo:
     scale: float
     zero_point: int
     table: np.ndarray | None = None
+    size: int = 0
 
 
 _INFO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -47,7 +50,8 @@ def _info(details: dict, is_input: bool) -> TensorInfo:
     table = None
     if is_input and dtype.kind in "iu" and scale > 0:
         table = pixel_table(scale, int(zero_point), dtype)
-    return TensorInfo(int(details["index"]), dtype, scale, int(zero_point), table)
+    size = int(np.prod(details["shape"]))
+    return TensorInfo(int(details["index"]), dtype, scale, int(zero_point), table, size)
 
 
 def tensor_info(interpreter: Any) -> tuple[TensorInfo, TensorInfo]:
@@ -160,3 +164,18 @@ def get_scores(interpreter: Any) -> np.ndarray:
     if info.dtype.kind in "iu" and info.scale > 0:
         return (scores.astype(np.float32) - np.float32(info.zero_point)) * np.float32(info.scale)
     return scores.astype(np.float32, copy=False)
+
+
+def get_score_list(interpreter: Any) -> list[float]:
+    """`get_scores(interpreter).tolist()` without numpy arithmetic: quicker for a few classes.
+
+    Dequantizes in Python, then rounds through a float32 array, so every value is bit-for-bit
+    the float32 one `get_scores` computes ((q - zero_point) is exact, and so is its product with
+    the float32 scale in double precision before the one rounding to float32).
+    """
+    info = tensor_info(interpreter)[1]
+    raw = interpreter.get_tensor(info.index).reshape(-1).tolist()
+    if info.dtype.kind in "iu" and info.scale > 0:
+        zero_point, scale = info.zero_point, info.scale
+        return array("f", [(q - zero_point) * scale for q in raw]).tolist()
+    return array("f", raw).tolist()

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from edge_runtime.classify import Class, classify_image, get_classes, get_classes_from_scores
-from edge_runtime.common import get_scores, input_size, set_input
+from edge_runtime.common import get_score_list, get_scores, input_size, set_input
 from edge_runtime.image import load_rgb, resize
 from edge_runtime.interpreter import make_interpreter
 
@@ -149,3 +149,31 @@ def test_nan_scores_are_never_returned():
     scores = np.array([np.nan, 0.2, np.nan, 0.7, 0.1], np.float32)
     assert [c.id for c in get_classes_from_scores(scores, top_k=5)] == [3, 1, 4]
     assert [c.id for c in get_classes_from_scores(scores, top_k=5, threshold=-1.0)] == [3, 1, 4]
+
+
+@pytest.mark.parametrize("classes", [2, 5, 64, 65, 1001])
+def test_few_and_many_classes_pick_alike(classes):
+    """Up to 64 classes top-k runs in Python, above in numpy: the same answer either way."""
+    rng = np.random.default_rng(classes)
+    for _ in range(30):
+        # Coarse values make ties; NaN and negative scores appear too.
+        scores = rng.integers(0, 8, classes).astype(np.float32) / 8 - 0.25
+        scores[rng.random(classes) < 0.1] = np.nan
+        threshold = float(rng.choice([-1.0, 0.0, 0.25]))
+        top_k = int(rng.integers(1, classes + 2))
+        got = get_classes_from_scores(scores, top_k, threshold)
+        finite = [(-float(v), i) for i, v in enumerate(scores) if v >= threshold]
+        assert [(-c.score, c.id) for c in got] == sorted(finite)[:top_k]
+        assert all(type(c.score) is float and type(c.id) is int for c in got)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_python_score_list_is_bit_for_bit_get_scores(interpreters, mode):
+    interpreter = interpreters[mode]
+    rng = np.random.default_rng(5)
+    width, height = input_size(interpreter)
+    for _ in range(5):
+        set_input(interpreter, rng.integers(0, 256, (height, width, 3), dtype=np.uint8))
+        interpreter.invoke()
+        assert get_score_list(interpreter) == get_scores(interpreter).tolist()
+        assert get_classes(interpreter, 3) == get_classes_from_scores(get_scores(interpreter), 3)
