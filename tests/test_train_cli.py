@@ -65,6 +65,7 @@ def test_cli_trains_on_elpv_and_writes_every_artifact(elpv_subset, tmp_path):
     assert config["dataset"] == str((elpv_subset / "train").resolve())
     assert config["hyperparameters"]["epochs"] == 2 and config["hyperparameters"]["batch_size"] == 16
     assert config["hyperparameters"]["augmentation"]["flip"] == "horizontal_and_vertical"
+    assert config["hyperparameters"]["label_smoothing"] == 0.1  # the default: int8 copies stay close
     assert config["class_weights"]["defective"] == pytest.approx(1.0)  # the subset is balanced
     assert config["best_epoch"] in (1, 2) and config["elapsed_seconds"] > 0
 
