@@ -21,11 +21,13 @@ import numpy as np
 
 from benchmarks.camera_per_frame import per_frame_cost
 from benchmarks.camera_report import load_now, machine, markdown
+from edge_runtime.errors import UserError
 from edge_runtime.files import atomic_write_text
 from edge_runtime.image import load_resized, load_rgb
 from edge_runtime.interpreter import make_interpreter
 from edge_runtime.loop import LoopOptions, run_loop
 from edge_runtime.metadata import read_labels
+from edge_runtime.priority import reset_priority, set_priority
 from edge_runtime.sources import SourceOptions, open_source
 
 WORK = Path("build/benchmarks/camera")
@@ -97,32 +99,72 @@ def decode(video: Path, count: int) -> list[np.ndarray]:
     return frames
 
 
-def loop_run(model: Path, video: Path, frames: int, workers: int, threads: int, **source) -> dict:
-    """The real loop on the video at its 30 fps: counters, latency percentiles, every latency."""
-    interpreters = [make_interpreter(model, num_threads=threads) for _ in range(workers)]
+def loop_run(
+    model: Path, video: Path, frames: int, workers: int, threads: int, priority: str = "normal", **source
+) -> dict:
+    """The real loop on the video at its 30 fps: counters, latency percentiles, every latency, steal.
+
+    `priority` (edge_runtime.priority) is set before the interpreters are made, so the loop's
+    threads inherit it, and reset afterwards. Raises UserError when it is not permitted.
+    """
+    sample_rss = source.pop("sample_rss", False)
     latencies: list[float] = []
+    misses: list[dict] = []
     samples: list[tuple[int, float]] = []
-    on_result: Callable = lambda r: latencies.append(r.latency_ms)  # noqa: E731
-    if source.pop("sample_rss", False):
 
-        def on_result(r) -> None:
-            latencies.append(r.latency_ms)
-            if len(latencies) % 500 == 0:
-                samples.append((r.frame_id, rss_mb()))
+    def on_result(r) -> None:
+        latencies.append(r.latency_ms)
+        if r.missed:
+            misses.append(
+                {
+                    "frame": r.frame_id,
+                    "latency_ms": round(r.latency_ms, 2),
+                    "invoke_ms": round(r.inference_ms, 2),
+                }
+            )
+        if sample_rss and len(latencies) % 500 == 0:
+            samples.append((r.frame_id, rss_mb()))
 
-    before = rss_mb()
-    options = LoopOptions(budget_ms=33.0, top_k=3, max_frames=frames, status_interval_s=0)
-    summary = run_loop(
-        interpreters, open_source(str(video), SourceOptions(**source)), options, read_labels(model.read_bytes()),
-        on_result,
-    )  # fmt: skip
+    cpu_before = cpu_times()
+    described = set_priority(priority)
+    try:
+        interpreters = [make_interpreter(model, num_threads=threads) for _ in range(workers)]
+        before = rss_mb()
+        options = LoopOptions(budget_ms=33.0, top_k=3, max_frames=frames, status_interval_s=0)
+        summary = run_loop(
+            interpreters, open_source(str(video), SourceOptions(**source)), options,
+            read_labels(model.read_bytes()), on_result,
+        )  # fmt: skip
+        del interpreters
+    finally:
+        reset_priority()
     return {
         "workers": workers,
         "threads": threads,
+        "priority": described,
         "summary": summary.to_dict(),
         "latencies_ms": [round(v, 3) for v in latencies],
+        "misses": misses,
+        "steal_percent": steal_percent(cpu_before, cpu_times()),
         "rss_mb": {"before": before, "after": rss_mb(), "samples": samples},
     }
+
+
+def cpu_times() -> list[int]:
+    """The machine's CPU time counters (the 'cpu' line of /proc/stat), or [] where there is none."""
+    try:
+        with open("/proc/stat") as stat:
+            return [int(v) for v in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return []
+
+
+def steal_percent(before: list[int], after: list[int]) -> float | None:
+    """Share of CPU time the hypervisor gave to other guests between two `cpu_times` (None if unknown)."""
+    if len(before) < 8 or len(after) < 8:
+        return None
+    total = sum(after[:8]) - sum(before[:8])
+    return round(100.0 * (after[7] - before[7]) / total, 2) if total > 0 else None
 
 
 def rss_mb() -> float:
@@ -188,9 +230,19 @@ def main() -> None:
         cost = per_frame_cost(model, frames, threads, args.rounds, args.clients_python)
         results["per_frame"].append({**cost, "load": load_now()})
     results["deadline_runs"] = []
-    for workers, threads in ((1, cores), (2, max(1, cores // 2))):
-        progress(f"30 fps for {args.frames} frames: {workers} worker(s) x {threads} thread(s)")
-        run = loop_run(model, video, args.frames, workers, threads)
+    for workers, threads, priority in (
+        (1, cores, "normal"),
+        (2, max(1, cores // 2), "normal"),
+        (1, cores, "realtime"),
+    ):
+        progress(
+            f"30 fps for {args.frames} frames: {workers} worker(s) x {threads} thread(s), priority {priority}"
+        )
+        try:
+            run = loop_run(model, video, args.frames, workers, threads, priority)
+        except UserError as err:  # realtime needs root or CAP_SYS_NICE
+            results["deadline_runs"].append({"workers": workers, "threads": threads, "skipped": str(err)})
+            continue
         results["deadline_runs"].append({**run, "load": load_now()})
     progress(f"memory over {args.rss_frames} frames at 30 fps (video looped)")
     memory = loop_run(model, video, args.rss_frames, 1, cores, loop=True, sample_rss=True)

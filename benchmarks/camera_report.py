@@ -153,23 +153,43 @@ def markdown(r: dict) -> str:
     lines += [
         "## 30 fps input, 33 ms budget",
         "",
-        "| workers x threads | captured | processed | dropped | missed | fps | latency p50 / p95 / p99 / max | load |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| workers x threads | priority | captured | processed | dropped | missed | fps "
+        "| latency p50 / p95 / p99 / max | steal | load |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
+    done = [run for run in r["deadline_runs"] if "skipped" not in run]
+    notes = []
     for run in r["deadline_runs"]:
+        if "skipped" in run:
+            notes.append(f"- {run['workers']} x {run['threads']} realtime not run: {run['skipped']}")
+            continue
         s, lat = run["summary"], run["summary"]["latency_ms"]
+        steal = run.get("steal_percent")
         lines.append(
-            f"| {run['workers']} x {run['threads']} | {s['captured']} | {s['processed']} | {s['dropped']} | "
-            f"{s['missed']} | {s['fps']:.1f} | {lat['p50']:.1f} / {lat['p95']:.1f} / {lat['p99']:.1f} / "
-            f"{lat['max']:.1f} | {', '.join(map(str, run['load']['loadavg']))} |"
+            f"| {run['workers']} x {run['threads']} | {run.get('priority', 'normal')} | {s['captured']} | "
+            f"{s['processed']} | {s['dropped']} | {s['missed']} | {s['fps']:.1f} | {lat['p50']:.1f} / "
+            f"{lat['p95']:.1f} / {lat['p99']:.1f} / {lat['max']:.1f} | "
+            f"{'?' if steal is None else f'{steal:.1f}%'} | {', '.join(map(str, run['load']['loadavg']))} |"
         )
-    best = min(run["summary"]["missed"] for run in r["deadline_runs"])
+        if run.get("misses"):
+            missed = ", ".join(f"{m['latency_ms']:.1f} ({m['invoke_ms']:.1f})" for m in run["misses"][:10])
+            notes.append(
+                f"- {run['workers']} x {run['threads']} {run.get('priority', 'normal')}: missed frames' latency "
+                f"(of which invoke), ms: {missed}{' ...' if len(run['misses']) > 10 else ''}"
+            )
+    best = min(run["summary"]["missed"] for run in done)
     mem = r["memory"]
     samples = mem["rss_mb"]["samples"]
     baseline = samples[0][1] if samples else mem["rss_mb"]["before"]
     growth = mem["rss_mb"]["after"] - baseline
     lines += [
         "",
+        "Steal: the share of CPU time the hypervisor gave to other guests during the run (from "
+        "/proc/stat; 0 on bare metal such as a Raspberry Pi). Priority: `--priority` of the camera CLI "
+        "(realtime = SCHED_FIFO 10, set before the interpreters so their threads inherit it).",
+        "",
+        *notes,
+        *([""] if notes else []),
         f"Target: zero deadline misses: {_verdict(best == TARGETS['misses'])} "
         f"(fewest misses of the configurations: {best}).",
         "",

@@ -16,6 +16,7 @@ from typing import TextIO
 from edge_runtime.ambiguity import add_ambiguity_arguments, rule_from_args
 from edge_runtime.errors import UserError
 from edge_runtime.model_labels import LABELS_BESIDE_MODEL
+from edge_runtime.priority import PRIORITIES, set_priority
 
 EXIT_RUN_FAILED = 1  # the source or an inference failed mid-run (a systemd unit restarts on it)
 EDGETPU_LIBRARIES = {"Linux": "libedgetpu.so.1", "Darwin": "libedgetpu.1.dylib", "Windows": "edgetpu.dll"}
@@ -73,6 +74,13 @@ def add_camera_parser(commands: argparse._SubParsersAction) -> None:
     )
     accelerator.add_argument("--delegate", metavar="LIB", help="external delegate library to load")
     add("--frames", type=count, metavar="N", help="stop after capturing N frames")
+    add(
+        "--priority",
+        choices=PRIORITIES,
+        default="normal",
+        help="scheduling of the loop's threads: high = nice -10, realtime = SCHED_FIFO (Linux; root or "
+        "CAP_SYS_NICE); fewer deadline misses when other programs share the cores (normal)",
+    )
     add("--backend", metavar="NAME", help="ai_edge_litert, tflite_runtime or tensorflow (first installed)")
     add("--labels", help=f"labels file (default: the model's own, else {LABELS_BESIDE_MODEL} beside it)")
     add("--center-crop", action="store_true", help="crop frames to the model's aspect ratio")
@@ -194,6 +202,7 @@ def run_camera(args: argparse.Namespace) -> int:
     source_options = SourceOptions(fps=args.fps, loop=args.loop, camera_size=args.camera_size)
     delegate = EDGETPU_LIBRARIES.get(platform.system(), "libedgetpu.so.1") if args.edgetpu else args.delegate
     model_path = Path(args.model)
+    priority = set_priority(args.priority)  # before the interpreters: their thread pools inherit it
     interpreters = [
         make_interpreter(model_path, num_threads=args.threads, backend=args.backend, delegate=delegate)
         for _ in range(args.workers)
@@ -218,7 +227,8 @@ def run_camera(args: argparse.Namespace) -> int:
         f"camera: {model_path} ({width}x{height} {input_dtype(interpreters[0])}, {num_classes} classes, "
         f"labels: {labels_source}), backend {backend_name(interpreters[0])}, delegate {delegate or 'none'}, "
         f"{args.workers} worker(s) x {args.threads or 'default'} thread(s), source {source.name}, "
-        f"budget {args.budget_ms:g} ms, ambiguous when {options.ambiguity.describe()}; Ctrl-C stops"
+        f"budget {args.budget_ms:g} ms, priority {priority}, ambiguous when {options.ambiguity.describe()}; "
+        "Ctrl-C stops"
     )
     recent: list[float] = []
 
