@@ -20,12 +20,12 @@ import cv2
 import numpy as np
 
 from benchmarks.camera_per_frame import per_frame_cost
-from benchmarks.camera_report import load_now, machine, markdown
+from benchmarks.camera_report import load_now, machine, markdown, summarize
 from edge_runtime.errors import UserError
 from edge_runtime.files import atomic_write_text
 from edge_runtime.image import load_resized, load_rgb
 from edge_runtime.interpreter import make_interpreter
-from edge_runtime.loop import LoopOptions, run_loop
+from edge_runtime.loop import LoopOptions, run_loop, warm_up
 from edge_runtime.metadata import read_labels
 from edge_runtime.priority import reset_priority, set_priority
 from edge_runtime.sources import SourceOptions, open_source
@@ -150,6 +150,31 @@ def loop_run(
     }
 
 
+def paced_invoke(model: Path, frames: int, threads: int, budget_ms: float = 33.0, fps: float = FPS) -> dict:
+    """Bare `invoke()` alone at the camera's pace (no capture, preprocessing or loop): the floor for misses.
+
+    Whatever the loop does, a frame misses when its `invoke()` alone takes longer than the budget;
+    this counts how often that happens on this machine at 30 invocations per second.
+    """
+    interpreter = make_interpreter(model, num_threads=threads)
+    warm_up(interpreter)
+    times, cpu_before, start = [], cpu_times(), time.monotonic()
+    for index in range(frames):
+        delay = start + index / fps - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        begin = time.perf_counter()
+        interpreter.invoke()
+        times.append((time.perf_counter() - begin) * 1000.0)
+    return {
+        "threads": threads,
+        "frames": frames,
+        "invoke_ms": summarize(times),
+        "over_budget": sum(t > budget_ms for t in times),
+        "steal_percent": steal_percent(cpu_before, cpu_times()),
+    }
+
+
 def cpu_times() -> list[int]:
     """The machine's CPU time counters (the 'cpu' line of /proc/stat), or [] where there is none."""
     try:
@@ -244,6 +269,10 @@ def main() -> None:
             results["deadline_runs"].append({"workers": workers, "threads": threads, "skipped": str(err)})
             continue
         results["deadline_runs"].append({**run, "load": load_now()})
+    results["paced_invoke"] = []
+    for threads in sorted({1, cores}):
+        progress(f"bare invoke() alone at 30 per second, {args.frames} times, {threads} thread(s)")
+        results["paced_invoke"].append({**paced_invoke(model, args.frames, threads), "load": load_now()})
     progress(f"memory over {args.rss_frames} frames at 30 fps (video looped)")
     memory = loop_run(model, video, args.rss_frames, 1, cores, loop=True, sample_rss=True)
     memory.pop("latencies_ms")

@@ -123,6 +123,27 @@ def _per_frame(pf: dict) -> list[str]:
     return lines + [""]
 
 
+def _paced(runs: list[dict]) -> list[str]:
+    """The floor for misses: bare invoke() alone at 30 per second, how often it alone overran the budget."""
+    if not runs:
+        return []
+    lines = [
+        "",
+        "The floor: bare `invoke()` alone, 30 times a second (no capture, preprocessing or loop; a frame "
+        "whose `invoke()` alone overruns the budget misses whatever the loop does):",
+        "",
+        "| threads | invokes | ms p50 / p95 / p99 / max | over 33 ms | steal |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for run in runs:
+        ms, steal = run["invoke_ms"], run["steal_percent"]
+        lines.append(
+            f"| {run['threads']} | {run['frames']} | {ms['p50']:.2f} / {ms['p95']:.2f} / {ms['p99']:.2f} / "
+            f"{ms['max']:.2f} | {run['over_budget']} | {'?' if steal is None else f'{steal:.1f}%'} |"
+        )
+    return lines
+
+
 def markdown(r: dict) -> str:
     """The report: machine, load, then each measurement beside the issue's target."""
     m = r["machine"]
@@ -192,6 +213,7 @@ def markdown(r: dict) -> str:
         *([""] if notes else []),
         f"Target: zero deadline misses: {_verdict(best == TARGETS['misses'])} "
         f"(fewest misses of the configurations: {best}).",
+        *_paced(r.get("paced_invoke", [])),
         "",
         "## Resident memory",
         "",

@@ -1,0 +1,49 @@
+"""The camera-loop benchmark's deadline run: the real loop at a priority, steal from /proc/stat, missed frames."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import pytest
+from camera_helpers import write_video
+
+from benchmarks.camera_loop import cpu_times, loop_run, paced_invoke, steal_percent
+from edge_runtime.errors import UserError
+from edge_runtime.priority import current_priority
+
+
+def test_steal_is_the_share_of_all_cpu_time():
+    # user nice system idle iowait irq softirq steal: 300 of 1,000 ticks went to other guests.
+    before = [100, 0, 50, 800, 0, 0, 0, 50]
+    after = [300, 0, 100, 1250, 0, 0, 0, 350]
+    assert steal_percent(before, after) == 30.0
+    assert steal_percent([], after) is None and steal_percent(before, before) is None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/stat and SCHED_FIFO are Linux's")
+def test_a_deadline_run_reports_priority_steal_and_misses(tiny_tflite, tmp_path):
+    video = write_video(tmp_path / "cells.mp4", frames=20)
+    run = loop_run(tiny_tflite["uint8"], video, 15, 1, 1)
+    summary = run["summary"]
+    assert run["priority"] == "normal" and summary["captured"] == 15 == len(run["latencies_ms"])
+    assert run["steal_percent"] is not None and 0.0 <= run["steal_percent"] <= 100.0
+    assert len(run["misses"]) == summary["missed"]
+    assert cpu_times() and len(cpu_times()) >= 8
+    try:
+        fifo = loop_run(tiny_tflite["uint8"], video, 5, 1, 1, "realtime")
+    except UserError as err:  # not root and no CAP_SYS_NICE
+        assert "not permitted" in str(err) and os.geteuid() != 0
+    else:
+        assert fifo["priority"] == "realtime (SCHED_FIFO 10)" and fifo["summary"]["processed"] == 5
+    assert current_priority() == "SCHED_OTHER nice 0"  # put back after the run
+
+
+def test_paced_invoke_times_every_invocation_at_the_camera_pace(tiny_tflite):
+    start = time.monotonic()
+    run = paced_invoke(tiny_tflite["uint8"], 12, 1, budget_ms=33.0, fps=60.0)
+    # 12 invocations 1/60 s apart span at least 11/60 s: the pacing is real.
+    assert time.monotonic() - start >= 11 / 60
+    assert run["invoke_ms"]["n"] == 12 and 0 < run["invoke_ms"]["p50"] <= run["invoke_ms"]["max"]
+    assert run["over_budget"] == 0 and run["threads"] == 1
