@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 import textwrap
@@ -9,6 +10,7 @@ import textwrap
 import pytest
 from camera_helpers import REPO, camera, cli_env, summary_counts, write_video
 
+from edge_runtime.__main__ import build_parser
 from edge_runtime.errors import UserError
 from edge_runtime.priority import set_priority
 
@@ -108,3 +110,17 @@ def test_the_camera_cli_runs_at_the_asked_priority(tiny_tflite, tmp_path):
     assert summary_counts(proc.stderr)["captured"] == 12
     proc = camera("--model", tiny_tflite["uint8"], "--source", video, "--priority", "urgent")
     assert proc.returncode == 2 and "error: argument --priority: invalid choice: 'urgent'" in proc.stderr
+
+
+def test_the_example_service_unit_runs_options_the_cli_accepts():
+    unit = (REPO / "edge_runtime" / "camera.service").read_text()
+    settings = [line for line in unit.replace("\\\n", " ").splitlines() if line and not line.startswith("#")]
+    values = dict(line.split("=", 1) for line in settings if "=" in line and not line.startswith("["))
+    argv = shlex.split(values["ExecStart"])
+    assert argv[1:4] == ["-m", "edge_runtime", "camera"]
+    args = build_parser().parse_args(argv[3:])
+    assert args.priority == "normal" and args.budget_ms == 33.0 and args.workers == 1
+    # The unit raises the priority itself (systemd applies it before starting the loop); the
+    # commented real-time lines name the setting the permission error points to.
+    assert values["Nice"] == "-10"
+    assert "#CPUSchedulingPolicy=fifo\n#CPUSchedulingPriority=10" in unit
