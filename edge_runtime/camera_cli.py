@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import platform
 import signal
 import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
 
 from edge_runtime.ambiguity import add_ambiguity_arguments, rule_from_args
-from edge_runtime.errors import UserError
+from edge_runtime.camera_output import JsonLines, StatusLine
 from edge_runtime.model_labels import LABELS_BESIDE_MODEL
 from edge_runtime.priority import PRIORITIES, set_priority
 
@@ -107,56 +105,6 @@ def add_camera_parser(commands: argparse._SubParsersAction) -> None:
     )
 
 
-class _JsonLines:
-    """Writes one JSON object per line, flushed so other programs see each result at once."""
-
-    def __init__(self, target: str, stop: threading.Event) -> None:
-        self._stop = stop
-        if target == "-":
-            self._file: TextIO | None = sys.stdout
-            self._owned = False
-        else:
-            try:
-                self._file = open(target, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
-            except OSError as err:
-                raise UserError(f"--jsonl {target}: cannot open for writing ({err.strerror})") from None
-            self._owned = True
-
-    def write(self, record: dict) -> None:
-        if self._file is None:
-            return
-        try:
-            self._file.write(json.dumps(record) + "\n")
-            self._file.flush()
-        except BrokenPipeError:  # the reading program went away: stop as if asked to
-            self._file = None
-            self._stop.set()
-
-    def close(self) -> None:
-        if self._owned and self._file is not None:
-            self._file.close()
-
-
-class _Status:
-    """The status line on stderr: rewritten in place on a terminal, one line per interval in a log."""
-
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-        self._shown = False
-
-    def show(self, line: str) -> None:
-        if self.tty:
-            sys.stderr.write(f"\r{line[:200]:<100}")
-            self._shown = True
-        else:
-            sys.stderr.write(f"status: {line}\n")
-        sys.stderr.flush()
-
-    def end(self) -> None:
-        if self._shown:
-            sys.stderr.write("\n")
-
-
 def _on_signals(stop: threading.Event) -> Callable[[], None]:
     """SIGINT and SIGTERM set `stop` (a second one interrupts at once); returns the restorer."""
     if threading.current_thread() is not threading.main_thread():
@@ -187,7 +135,7 @@ def run_camera(args: argparse.Namespace) -> int:
     from edge_runtime.overlay import Display, display_problem
     from edge_runtime.sources import SourceOptions, open_source
 
-    status = _Status()
+    status = StatusLine()
     interval = args.status_interval if args.status_interval is not None else (1.0 if status.tty else 30.0)
     options = LoopOptions(
         budget_ms=args.budget_ms,
@@ -220,7 +168,7 @@ def run_camera(args: argparse.Namespace) -> int:
             display = Display()
             options = dataclasses.replace(options, keep_images=True)
     stop = threading.Event()
-    jsonl = _JsonLines(args.jsonl, stop) if args.jsonl else None
+    jsonl = JsonLines(args.jsonl, stop) if args.jsonl else None
     source = open_source(args.source, source_options)
     width, height = input_size(interpreters[0])
     _log(

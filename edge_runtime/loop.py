@@ -12,10 +12,11 @@ import numpy as np
 
 from edge_runtime.ambiguity import AmbiguityRule, judge
 from edge_runtime.capture import CaptureEnd, RetryPolicy, capture_frames
-from edge_runtime.classify import Class, get_classes_from_scores
+from edge_runtime.classify import get_classes_from_scores
 from edge_runtime.common import get_scores, input_size, set_input
 from edge_runtime.errors import UserError
 from edge_runtime.exchange import FrameExchange
+from edge_runtime.frame_result import Result
 from edge_runtime.preprocess import FramePreprocessor
 from edge_runtime.sources import Source
 from edge_runtime.stats import LoopStats, Summary
@@ -60,59 +61,6 @@ class LoopOptions:
             raise UserError(f"--frames {self.max_frames}: must be 1 or more")
         if self.retries < 0 or self.backoff_s < 0 or self.max_backoff_s < 0 or self.status_interval_s < 0:
             raise UserError("--retries, the backoff and the status interval must be 0 or more")
-
-
-@dataclass(frozen=True)
-class Result:
-    """One processed frame.
-
-    Attributes:
-      frame_id: The frame's capture index.
-      captured, finished: time.monotonic() at capture and when the classes were ready.
-      captured_wall, finished_wall: The same moments as time.time(), for other programs.
-      classes: Top classes, best first.
-      missed: The result came later than the budget after capture.
-      worker: Index of the worker (and interpreter) that ran it.
-      preprocess_ms: Crop, resize, colour conversion and the input copy.
-      inference_ms: `invoke()` alone.
-      image: The BGR frame, when the loop keeps images (for a display), else None.
-      ambiguous: The scores are too spread to trust (LoopOptions.ambiguity).
-      margin: The top score minus the second one.
-    """
-
-    frame_id: int
-    captured: float
-    captured_wall: float
-    finished: float
-    finished_wall: float
-    classes: tuple[Class, ...]
-    missed: bool
-    worker: int
-    preprocess_ms: float
-    inference_ms: float
-    image: np.ndarray | None = None
-    ambiguous: bool = False
-    margin: float = 1.0
-
-    @property
-    def latency_ms(self) -> float:
-        """Capture to result, in milliseconds."""
-        return (self.finished - self.captured) * 1000.0
-
-    def to_record(self) -> dict:
-        """The JSON line of this result."""
-        return {
-            "frame": self.frame_id,
-            "captured_at": round(self.captured_wall, 6),
-            "result_at": round(self.finished_wall, 6),
-            "latency_ms": round(self.latency_ms, 3),
-            "inference_ms": round(self.inference_ms, 3),
-            "missed": self.missed,
-            "worker": self.worker,
-            "classes": [{"id": c.id, "label": c.label, "score": round(c.score, 6)} for c in self.classes],
-            "ambiguous": self.ambiguous,
-            "margin": round(self.margin, 6),
-        }
 
 
 def warm_up(interpreter: Any) -> float:

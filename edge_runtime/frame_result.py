@@ -1,0 +1,62 @@
+"""One processed frame of the camera loop: its timings, classes, verdict and JSON line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from edge_runtime.classify import Class
+
+
+@dataclass(frozen=True)
+class Result:
+    """One processed frame.
+
+    Attributes:
+      frame_id: The frame's capture index.
+      captured, finished: time.monotonic() at capture and when the classes were ready.
+      captured_wall, finished_wall: The same moments as time.time(), for other programs.
+      classes: Top classes, best first.
+      missed: The result came later than the budget after capture.
+      worker: Index of the worker (and interpreter) that ran it.
+      preprocess_ms: Crop, resize, colour conversion and the input copy.
+      inference_ms: `invoke()` alone.
+      image: The BGR frame, when the loop keeps images (for a display), else None.
+      ambiguous: The scores are too spread to trust (LoopOptions.ambiguity).
+      margin: The top score minus the second one.
+    """
+
+    frame_id: int
+    captured: float
+    captured_wall: float
+    finished: float
+    finished_wall: float
+    classes: tuple[Class, ...]
+    missed: bool
+    worker: int
+    preprocess_ms: float
+    inference_ms: float
+    image: np.ndarray | None = None
+    ambiguous: bool = False
+    margin: float = 1.0
+
+    @property
+    def latency_ms(self) -> float:
+        """Capture to result, in milliseconds."""
+        return (self.finished - self.captured) * 1000.0
+
+    def to_record(self) -> dict:
+        """The JSON line of this result."""
+        return {
+            "frame": self.frame_id,
+            "captured_at": round(self.captured_wall, 6),
+            "result_at": round(self.finished_wall, 6),
+            "latency_ms": round(self.latency_ms, 3),
+            "inference_ms": round(self.inference_ms, 3),
+            "missed": self.missed,
+            "worker": self.worker,
+            "classes": [{"id": c.id, "label": c.label, "score": round(c.score, 6)} for c in self.classes],
+            "ambiguous": self.ambiguous,
+            "margin": round(self.margin, 6),
+        }
