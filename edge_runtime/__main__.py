@@ -40,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--top-k", type=_positive_int, default=3, help="classes shown per image (default 3)"
     )
     classify.add_argument("--threshold", type=float, default=0.0, help="lowest score shown (default 0.0)")
-    classify.add_argument("--threads", type=_positive_int, help="interpreter CPU threads")
+    classify.add_argument(
+        "--threads", type=_positive_int, help="interpreter CPU threads (default: every usable core)"
+    )
     classify.add_argument(
         "--backend", help="ai_edge_litert, tflite_runtime or tensorflow (default: first installed)"
     )
@@ -85,12 +87,15 @@ def run_classify(args: argparse.Namespace) -> int:
     from edge_runtime.classify import classify_image, get_confidence
     from edge_runtime.common import input_dtype, input_size, output_details
     from edge_runtime.image import load_rgb
-    from edge_runtime.interpreter import backend_name, make_interpreter
+    from edge_runtime.interpreter import backend_name, default_threads, make_interpreter
 
     rule = rule_from_args(args)
     model_path = Path(args.model)
     interpreter = make_interpreter(
-        model_path, num_threads=args.threads, backend=args.backend, delegate=args.delegate
+        model_path,
+        num_threads=args.threads or default_threads(),
+        backend=args.backend,
+        delegate=args.delegate,
     )
     num_classes = int(output_details(interpreter)["shape"][-1])
     labels, labels_source = resolve_labels(model_path, args.labels, num_classes)

@@ -58,7 +58,12 @@ def add_camera_parser(commands: argparse._SubParsersAction) -> None:
         metavar="SOURCE",
         help="camera index (0), device (/dev/video0), picamera2[:N], video file, URL (rtsp://...) or folder",
     )
-    add("--threads", type=count, metavar="N", help="CPU threads of each interpreter (default: the backend's)")
+    add(
+        "--threads",
+        type=count,
+        metavar="N",
+        help="CPU threads of each interpreter (default: the usable cores shared among the workers)",
+    )
     add("--workers", type=count, default=1, metavar="N", help="inference threads, one interpreter each (1)")
     add("--budget-ms", type=positive, default=33.0, metavar="MS", help="deadline after capture (33)")
     add("--top-k", type=count, default=3, metavar="K", help="classes per result (3)")
@@ -129,7 +134,7 @@ def run_camera(args: argparse.Namespace) -> int:
     Returns 1 (after the summary) when the source or an inference fails mid-run.
     """
     from edge_runtime.common import input_dtype, input_size, output_details
-    from edge_runtime.interpreter import backend_name, make_interpreter
+    from edge_runtime.interpreter import backend_name, default_threads, make_interpreter
     from edge_runtime.loop import LoopOptions, run_loop
     from edge_runtime.model_labels import resolve_labels
     from edge_runtime.overlay import Display, display_problem
@@ -150,9 +155,10 @@ def run_camera(args: argparse.Namespace) -> int:
     source_options = SourceOptions(fps=args.fps, loop=args.loop, camera_size=args.camera_size)
     delegate = EDGETPU_LIBRARIES.get(platform.system(), "libedgetpu.so.1") if args.edgetpu else args.delegate
     model_path = Path(args.model)
+    threads = args.threads or default_threads(args.workers)
     priority = set_priority(args.priority)  # before the interpreters: their thread pools inherit it
     interpreters = [
-        make_interpreter(model_path, num_threads=args.threads, backend=args.backend, delegate=delegate)
+        make_interpreter(model_path, num_threads=threads, backend=args.backend, delegate=delegate)
         for _ in range(args.workers)
     ]
     if args.edgetpu and _EDGETPU_OP not in model_path.read_bytes():
@@ -174,7 +180,7 @@ def run_camera(args: argparse.Namespace) -> int:
     _log(
         f"camera: {model_path} ({width}x{height} {input_dtype(interpreters[0])}, {num_classes} classes, "
         f"labels: {labels_source}), backend {backend_name(interpreters[0])}, delegate {delegate or 'none'}, "
-        f"{args.workers} worker(s) x {args.threads or 'default'} thread(s), source {source.name}, "
+        f"{args.workers} worker(s) x {threads} thread(s), source {source.name}, "
         f"budget {args.budget_ms:g} ms, priority {priority}, ambiguous when {options.ambiguity.describe()}; "
         "Ctrl-C stops"
     )

@@ -180,6 +180,23 @@ def load_delegate(backend: Backend, library: str) -> Any:
         ) from None
 
 
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask, where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def default_threads(workers: int = 1) -> int:
+    """CPU threads for each of `workers` interpreters when the user names none: the usable cores, shared.
+
+    The backends' own default is one thread (XNNPACK makes no thread pool), which would leave three
+    of a Raspberry Pi 4's four cores idle; the Pi's TFLite examples default to 4 threads for this reason.
+    """
+    return max(1, usable_cores() // max(1, workers))
+
+
 def make_interpreter(
     model: str | os.PathLike | bytes,
     *,

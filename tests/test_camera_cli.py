@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -89,6 +90,8 @@ def test_end_of_video_ends_cleanly_with_json_on_stdout(video, tiny_tflite):
     assert len(records) == counts["processed"]
     assert all(c["label"] is None for r in records for c in r["classes"])  # no labels: class ids
     assert "warning: --display: " in proc.stderr and "running headless" in proc.stderr
+    # No --threads: the one worker's interpreter gets every usable core.
+    assert f"1 worker(s) x {len(os.sched_getaffinity(0))} thread(s)" in proc.stderr
 
 
 def test_a_heavy_model_under_a_tight_budget_keeps_the_counters_consistent(heavy_model, video, tmp_path):

@@ -5,8 +5,11 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import importlib.util
+import os
 import shutil
+import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,10 +19,13 @@ from edge_runtime.errors import UserError
 from edge_runtime.interpreter import (
     BACKENDS,
     backend_name,
+    default_threads,
     load_backend,
     make_interpreter,
     read_model,
 )
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _run(interpreter, seed: int = 0) -> np.ndarray:
@@ -186,3 +192,28 @@ def test_library_that_is_not_a_delegate(tiny_tflite):
         f"{libm!r} is not a TFLite delegate (no tflite_plugin_create_delegate); "
         "pass an external-delegate library such as libedgetpu.so.1"
     )
+
+
+def _new_threads(model, **kwargs) -> int:
+    """Threads the interpreter adds to this process once it has run (its CPU thread pool)."""
+    before = len(os.listdir("/proc/self/task"))
+    interpreter = make_interpreter(model, **kwargs)
+    _run(interpreter)
+    return len(os.listdir("/proc/self/task")) - before
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="threads are counted in /proc")
+def test_default_threads_share_the_usable_cores(tiny_tflite):
+    cores = len(os.sched_getaffinity(0))
+    assert default_threads() == cores and default_threads(cores + 5) == 1
+    assert default_threads(2) == max(1, cores // 2)
+    # Left to itself the backend runs on one thread; the default asks for every usable core.
+    assert _new_threads(tiny_tflite["int8"]) == 0
+    if cores > 1:
+        assert _new_threads(tiny_tflite["int8"], num_threads=default_threads()) == cores - 1
+    probe = subprocess.run(
+        [sys.executable, "-c", "import os; os.sched_setaffinity(0, {0}); "
+         "from edge_runtime.interpreter import default_threads; print(default_threads(), default_threads(3))"],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    assert probe.stdout.split() == ["1", "1"], probe.stderr
