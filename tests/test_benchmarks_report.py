@@ -148,14 +148,18 @@ def test_camera_loop_results_become_a_table_and_histogram(results, tmp_path):
     rng = np.random.default_rng(0)
     runs = [
         {"model": "model_int8", "workers": w, "threads": t, "summary": summary,
-         "latencies_ms": list(rng.gamma(4.0, 3.0, 290))}
-        for w, t in ((1, 2), (2, 1))
+         "latencies_ms": list(rng.gamma(4.0, 3.0, 290)), "steal_percent": steal}
+        for w, t, steal in ((1, 2, 2.5), (2, 1, None))
     ]  # fmt: skip
     camera = {"video": "cells.mp4: 640x480, 30 fps", "budget_ms": 33.0, "runs": runs}
     paths = write_report({**results, "camera_loop": camera}, tmp_path)
     text = paths["markdown"].read_text()
     assert (
-        "| model_int8 | 1 worker(s) x 2 thread(s) | 300 | 290 | 10 | 3 | 29.0 | 12.0 | 30.0 | 40.0 | 8.0 |"
+        "| model_int8 | 1 worker(s) x 2 thread(s) | 300 | 290 | 10 | 3 | 29.0 | 12.0 | 30.0 | 40.0 | 8.0 | 2.5% |"
+        in text
+    )
+    assert (
+        "| model_int8 | 2 worker(s) x 1 thread(s) | 300 | 290 | 10 | 3 | 29.0 | 12.0 | 30.0 | 40.0 | 8.0 | – |"
         in text
     )
     assert (tmp_path / "unit_camera_loop_hist.png").read_bytes().startswith(PNG_SIGNATURE)
