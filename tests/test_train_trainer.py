@@ -16,6 +16,7 @@ import pytest
 
 from conftest import REPO
 from edge_runtime.errors import UserError
+from train.artifacts import training_label
 from train.augmentation import AugmentOptions
 from train.dataset import Dataset
 from train.fitting import balanced_class_weights
@@ -291,3 +292,18 @@ def test_multi_worker_training_across_two_local_processes(elpv_subset, tmp_path)
         "chief": True,
     }
     assert config["epochs_run"] == 2 and (tmp_path / "out" / "model.keras").is_file()
+
+
+def test_training_curves_say_when_the_training_loss_is_class_weighted():
+    assert (
+        training_label({"class_weights": {"defective": 1.6, "functional": 0.73}})
+        == "training (class-weighted loss)"
+    )
+    assert training_label({"class_weights": None}) == training_label({}) == "training"
+    history = {
+        "accuracy": [0.5, 0.6],
+        "loss": [0.9, 0.8],
+        "val_accuracy": [0.5, 0.55],
+        "val_loss": [0.7, 0.7],
+    }
+    assert plot_history(history, 1, "training (class-weighted loss)")[:4] == b"\x89PNG"

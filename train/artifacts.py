@@ -37,5 +37,10 @@ def write_artifacts(
     save_model_atomically(model, out / "model.keras")
     write_labels(out / "labels.txt", list(class_names))
     atomic_write_text(out / "history.json", json.dumps(history, indent=2) + "\n")
-    atomic_write_bytes(out / "training_curves.png", plot_history(history, best_epoch))
+    atomic_write_bytes(out / "training_curves.png", plot_history(history, best_epoch, training_label(config)))
     atomic_write_text(out / "train_config.json", json.dumps(config, indent=2) + "\n")
+
+
+def training_label(config: dict) -> str:
+    """The legend of the training curves: Keras weights the training loss by class, never the validation loss."""
+    return "training (class-weighted loss)" if config.get("class_weights") else "training"

@@ -10,7 +10,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 
-def plot_history(history: Mapping[str, Sequence[float]], best_epoch: int | None = None) -> bytes:
+def plot_history(
+    history: Mapping[str, Sequence[float]], best_epoch: int | None = None, training_label: str = "training"
+) -> bytes:
     """Draws accuracy and loss per epoch, training vs validation, as a PNG.
 
     Uses a Figure with the Agg canvas directly (no pyplot), so nothing global is touched and no
@@ -20,6 +22,8 @@ def plot_history(history: Mapping[str, Sequence[float]], best_epoch: int | None 
       history: Keras History.history: 'accuracy', 'loss' and, with validation, 'val_accuracy'
         and 'val_loss'; other keys are ignored.
       best_epoch: 1-based epoch whose weights were kept, marked with a vertical line.
+      training_label: Legend of the training curves; say there what makes them differ from
+        validation's (e.g. a class-weighted loss).
 
     Returns:
       The PNG file's bytes.
@@ -28,7 +32,7 @@ def plot_history(history: Mapping[str, Sequence[float]], best_epoch: int | None 
     FigureCanvasAgg(figure)
     for index, (metric, title) in enumerate((("accuracy", "Accuracy"), ("loss", "Loss"))):
         axes = figure.add_subplot(1, 2, index + 1)
-        for key, label in ((metric, "training"), (f"val_{metric}", "validation")):
+        for key, label in ((metric, training_label), (f"val_{metric}", "validation")):
             values = history.get(key)
             if values:
                 axes.plot(range(1, len(values) + 1), values, marker="o", markersize=3, label=label)
