@@ -130,8 +130,8 @@ def _latency(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from benchmarks.latency import measure_latency, thread_counts
-    from benchmarks.machine import usable_cores
     from benchmarks.run import latency_options
+    from edge_runtime.interpreter import usable_cores
 
     options = latency_options(args.quick)
     overrides = {

@@ -24,7 +24,7 @@ from benchmarks.camera_report import load_now, machine, markdown, summarize
 from edge_runtime.errors import UserError
 from edge_runtime.files import atomic_write_text
 from edge_runtime.image import load_resized, load_rgb
-from edge_runtime.interpreter import make_interpreter
+from edge_runtime.interpreter import make_interpreter, usable_cores
 from edge_runtime.loop import LoopOptions, run_loop, warm_up
 from edge_runtime.metadata import read_labels
 from edge_runtime.priority import reset_priority, set_priority
@@ -202,7 +202,7 @@ def run_for_report(models: dict, quick: bool, out_dir, seed: int, progress: Call
     """The camera-loop section of `python -m benchmarks.run`: every .tflite model, 1 and 2 workers, 33 ms budget."""
     video = write_video(WORK / "cells_640x480_30fps_300.mp4", 300, seed)
     frames, runs = (60 if quick else 300), []
-    cores = len(os.sched_getaffinity(0))
+    cores = usable_cores()
     for name, entry in models.items():
         path = Path(entry["path"])
         if path.suffix != ".tflite":
@@ -246,7 +246,7 @@ def main() -> None:
     video = write_video(WORK / f"cells_640x480_30fps_{args.frames}.mp4", args.frames)
     results["model"] = {"path": str(model), "size_bytes": model.stat().st_size, "calibration_images": 64}
     frames = decode(video, args.overhead_frames)
-    cores = len(os.sched_getaffinity(0))
+    cores = usable_cores()
     results["per_frame"] = []
     for threads in sorted({1, cores}):
         progress(

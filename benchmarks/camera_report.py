@@ -10,6 +10,8 @@ from importlib import metadata
 
 import numpy as np
 
+from edge_runtime.interpreter import usable_cores
+
 LIBRARIES = ("ai-edge-litert", "numpy", "opencv-python-headless", "pillow", "tensorflow", "keras")
 SIMD_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "asimd", "asimddp", "i8mm")
 TARGETS = {
@@ -68,7 +70,7 @@ def machine() -> dict:
         "cpu": cpu,
         "simd": flags,
         "cores": os.cpu_count(),
-        "usable_cores": len(os.sched_getaffinity(0)),
+        "usable_cores": usable_cores(),
         "machine": platform.machine(),
         "os": platform.platform(),
         "python": sys.version.split()[0],

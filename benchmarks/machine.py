@@ -11,6 +11,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from edge_runtime.interpreter import usable_cores
+
 # SIMD features that decide int8/float speed: x86 VNNI/AVX-512/AMX, ARM NEON dot product (asimddp)
 # and int8 matrix multiply (i8mm).
 INTERESTING_FLAGS = (
@@ -98,13 +100,6 @@ def library_versions(names: tuple[str, ...] = LIBRARIES) -> dict[str, str | None
         except metadata.PackageNotFoundError:
             versions[name] = None
     return versions
-
-
-def usable_cores() -> int:
-    """CPUs this process may run on (its affinity mask), else os.cpu_count()."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def load() -> dict:

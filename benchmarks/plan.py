@@ -174,9 +174,9 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_plan(args: argparse.Namespace) -> int:
     """Measures the candidates, prints the table and the recommendation, writes plan.md and plan.json."""
-    from benchmarks.machine import usable_cores
     from benchmarks.plan_models import RegistryOptions
     from benchmarks.plan_table import markdown
+    from edge_runtime.interpreter import usable_cores
 
     options = PlanOptions(
         budget_ms=args.budget_ms, threads=args.threads, max_size_mb=args.max_size_mb,

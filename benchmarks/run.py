@@ -13,10 +13,11 @@ from benchmarks import accuracy, camera_hook, mobilenet_table, table_models
 from benchmarks.converting import build_tflite
 from benchmarks.isolated import measure_in_child
 from benchmarks.latency import LatencyOptions, thread_counts
-from benchmarks.machine import describe_machine, load, usable_cores
+from benchmarks.machine import describe_machine, load
 from benchmarks.macs import count_macs
 from benchmarks.peers import PeerOptions, run_peers
 from benchmarks.roofline import PROBE_ARCHITECTURE, build_probe_keras, ceiling, gmacs_per_second
+from edge_runtime.interpreter import usable_cores
 
 SECTIONS = ("table", "probe", "default", "peers", "camera", "accuracy")
 PEER_MODEL = "MobileNet_V1_1.0_224_quant"

@@ -124,9 +124,10 @@ def _check_inputs(
 
 
 def _latency(data: bytes, image, options: ExportOptions) -> list[dict]:
-    from convert.model_card import all_threads, measure_latency
+    from convert.model_card import measure_latency
+    from edge_runtime.interpreter import usable_cores
 
-    threads = sorted({1, all_threads()})
+    threads = sorted({1, usable_cores()})
     return [measure_latency(data, image, t, options.latency_runs, options.latency_warmup) for t in threads]
 
 

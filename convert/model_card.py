@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import platform
 import time
 from importlib import metadata as package_metadata
@@ -19,6 +18,7 @@ from convert.metrics import ConfidentAccuracy
 from convert.modes import ConvertOptions, clients
 from convert.tflite_graph import read_graph
 from edge_runtime.files import atomic_write_text
+from edge_runtime.interpreter import usable_cores
 
 CARD_JSON = "model_card.json"
 CARD_MD = "MODEL_CARD.md"
@@ -34,14 +34,6 @@ _MODES = {
 def sha256(data: bytes) -> str:
     """Hex SHA-256 of some bytes."""
     return hashlib.sha256(data).hexdigest()
-
-
-def all_threads() -> int:
-    """The CPU cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def measure_latency(model: bytes, image: np.ndarray, threads: int, runs: int = 20, warmup: int = 3) -> dict:
@@ -190,7 +182,7 @@ def build_card(source: dict, gate: GateResult, calibration: dict | None, models:
             "platform": platform.platform(),
             "machine": platform.machine(),
             "processor": platform.processor() or None,
-            "cpu_threads": all_threads(),
+            "cpu_threads": usable_cores(),
             "python": platform.python_version(),
         },
         "tools": {p: _version(p) for p in ("tensorflow", "keras", "ai-edge-litert", "numpy")},
