@@ -42,8 +42,9 @@ def test_a_deadline_run_reports_priority_steal_and_misses(tiny_tflite, tmp_path)
 
 def test_paced_invoke_times_every_invocation_at_the_camera_pace(tiny_tflite):
     start = time.monotonic()
-    run = paced_invoke(tiny_tflite["uint8"], 12, 1, budget_ms=33.0, fps=60.0)
+    run = paced_invoke(tiny_tflite["uint8"], 12, 1, budget_ms=0.0, fps=60.0)
     # 12 invocations 1/60 s apart span at least 11/60 s: the pacing is real.
     assert time.monotonic() - start >= 11 / 60
     assert run["invoke_ms"]["n"] == 12 and 0 < run["invoke_ms"]["p50"] <= run["invoke_ms"]["max"]
-    assert run["over_budget"] == 0 and run["threads"] == 1
+    # Every call takes some time, so a zero budget counts all 12 (no timing is asserted).
+    assert run["over_budget"] == 12 and run["threads"] == 1
