@@ -21,14 +21,14 @@ import numpy as np
 
 from benchmarks.camera_per_frame import per_frame_cost
 from benchmarks.camera_report import load_now, machine, markdown, summarize
+from edge_runtime.camera.loop import LoopOptions, run_loop, warm_up
+from edge_runtime.camera.priority import reset_priority, set_priority
+from edge_runtime.camera.sources import SourceOptions, open_source
 from edge_runtime.errors import UserError
 from edge_runtime.files import atomic_write_text
 from edge_runtime.image import load_resized, load_rgb
 from edge_runtime.interpreter import make_interpreter, usable_cores
-from edge_runtime.loop import LoopOptions, run_loop, warm_up
 from edge_runtime.metadata import read_labels
-from edge_runtime.priority import reset_priority, set_priority
-from edge_runtime.sources import SourceOptions, open_source
 
 WORK = Path("build/benchmarks/camera")
 MODEL = "mobilenet_v2_1.0_224_int8.tflite"
@@ -104,7 +104,7 @@ def loop_run(
 ) -> dict:
     """The real loop on the video at its 30 fps: counters, latency percentiles, every latency, steal.
 
-    `priority` (edge_runtime.priority) is set before the interpreters are made, so the loop's
+    `priority` (edge_runtime.camera.priority) is set before the interpreters are made, so the loop's
     threads inherit it, and reset afterwards. Raises UserError when it is not permitted.
     """
     sample_rss = source.pop("sample_rss", False)

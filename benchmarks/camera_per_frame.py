@@ -12,11 +12,11 @@ import cv2
 import numpy as np
 
 from benchmarks.camera_report import summarize
+from edge_runtime.camera.preprocess import FramePreprocessor
 from edge_runtime.classify import get_classes
 from edge_runtime.common import set_input
 from edge_runtime.interpreter import make_interpreter
 from edge_runtime.metadata import read_labels
-from edge_runtime.preprocess import FramePreprocessor
 
 
 class TaskLibrary:

@@ -120,10 +120,10 @@ def _int8_metrics(tflite: Path, keras_path: Path, data: Path) -> dict:
     """Accuracy, balanced accuracy, per-class precision/recall/F1 and confusion of the .tflite on `data`,
     and its accuracy on the cells of each expert probability (from data/soft_labels.json)."""
     from convert.converter import image_input_shape, load_keras_model
-    from convert.evaluate import load_files, tflite_scores
+    from convert.scores import load_files, tflite_scores
     from edge_runtime.folders import read_class_folder
     from labels import read_labels
-    from train.metrics import classification_report
+    from train.class_report import classification_report
     from train.soft_labels import FILE_NAME, read_soft_labels
 
     class_names = read_labels(keras_path.parent / "labels.txt")

@@ -70,10 +70,10 @@ def loop_work_ms(
 ) -> list[float]:
     """Milliseconds of the camera worker's per-frame work besides `invoke()`, `runs` times after one warm-up."""
     from edge_runtime.ambiguity import judge
+    from edge_runtime.camera.preprocess import FramePreprocessor
     from edge_runtime.classify import get_classes_from_scores
     from edge_runtime.common import get_scores, input_details, set_input
     from edge_runtime.interpreter import make_interpreter
-    from edge_runtime.preprocess import FramePreprocessor
 
     interpreter = make_interpreter(model, num_threads=threads, backend=backend)
     _, height, width, channels = (int(n) for n in input_details(interpreter)["shape"])

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from convert.metrics import ConfidentAccuracy, Curve, confidence_curve, confident_accuracy
+from convert.accuracy import ConfidentAccuracy, Curve, confidence_curve, confident_accuracy
 from edge_runtime.ambiguity import AmbiguityRule
 
 _MARKED = (0.5, 0.7, 0.9)  # top-score thresholds labelled on the curves

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from convert.accuracy import reported_ks, top_k_accuracy
 from convert.confidence_plot import model_curves
-from convert.evaluate import EvaluationSet, ModelScores
-from convert.metrics import reported_ks, top_k_accuracy
+from convert.scores import EvaluationSet, ModelScores
 from edge_runtime.ambiguity import AmbiguityRule
 
 

@@ -153,9 +153,9 @@ def export_all(
     if existing and not options.force:
         raise UserError(f"{existing[0]}: already exists; pass --force to replace it")
 
-    from convert.evaluate import load_files
     from convert.metadata_writer import populate
     from convert.model_card import build_card, merge_previous, model_entry, sha256, write_card
+    from convert.scores import load_files
 
     model = load_keras_model(model_path)
     class_names = read_labels(labels_path)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from convert.evaluate import EvaluationSet, keras_scores, tflite_scores
-from convert.metrics import ConfidentAccuracy, confident_accuracy, reported_ks, top_k_accuracy
+from convert.accuracy import ConfidentAccuracy, confident_accuracy, reported_ks, top_k_accuracy
+from convert.scores import EvaluationSet, keras_scores, tflite_scores
 from edge_runtime.ambiguity import AmbiguityRule
 from edge_runtime.errors import UserError
 from edge_runtime.folders import read_class_folder

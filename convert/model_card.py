@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
+from convert.accuracy import ConfidentAccuracy
 from convert.edgetpu import edgetpu_report, summary_line
 from convert.gate import GateResult, ModelResult
-from convert.metrics import ConfidentAccuracy
 from convert.modes import ConvertOptions, clients
 from convert.tflite_graph import read_graph
 from edge_runtime.files import atomic_write_text

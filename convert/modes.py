@@ -18,7 +18,7 @@ _IO_BY_QUANTIZATION = {
     "float32": ("float32",),
 }
 
-# Who loads which model, as measured by the tests (tests/test_convert_modes.py) and Coral's docs.
+# Who loads which model, as measured by the tests (tests/convert/test_convert_modes.py) and Coral's docs.
 _CLIENTS = {
     ("int8", "uint8"): (
         "TFLite Task Library",

@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument(
         "-v", "--verbose", action="store_true", help="log the model, backend and labels used"
     )
-    from edge_runtime.camera_cli import add_camera_parser
+    from edge_runtime.camera.cli import add_camera_parser
 
     add_camera_parser(commands)
     return parser
@@ -126,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "classify":
         return run_classify(args)
     if args.command == "camera":
-        from edge_runtime.camera_cli import run_camera
+        from edge_runtime.camera.cli import run_camera
 
         return run_camera(args)
     raise UserError(f"unknown command {args.command!r}")

@@ -1,7 +1,13 @@
-"""Shared fixtures: small real models and real images written by the tests."""
+"""Shared fixtures: small real models and real images written by the tests, and the clients' gate.
+
+Markers by cost: `slow` trains, converts or starts TensorFlow in a child; `clients` needs the
+clients' environment (.venv-clients) and is skipped, with the reason, when it is missing.
+`make test-fast` runs `-m "not slow and not clients"`.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,6 +19,76 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 REPO = Path(__file__).resolve().parent.parent
+CLIENTS_PYTHON = Path(os.environ.get("CLIENTS_PYTHON", REPO / ".venv-clients" / "bin" / "python"))
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Skips `clients` tests, saying why, when the clients' environment is missing."""
+    if CLIENTS_PYTHON.exists():
+        return
+    skip = pytest.mark.skip(
+        reason=f"clients' environment not found at {CLIENTS_PYTHON} (make clients builds it; make test does)"
+    )
+    for item in items:
+        if "clients" in item.keywords:
+            item.add_marker(skip)
+
+
+def run_clients_script(script: str, *args: str, timeout: float = 600) -> dict:
+    """Runs tests/clients/SCRIPT in the clients' environment; returns the JSON of its last line."""
+    proc = subprocess.run(
+        [str(CLIENTS_PYTHON), str(REPO / "tests" / "clients" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run_clients(model: Path, images: list[Path], top_k: int = 2) -> dict:
+    """The Task Library's and MediaPipe Tasks' top-k for each image: {client: {"results"|"error": ...}}."""
+    return run_clients_script("run_clients.py", str(model), *map(str, images), "--top-k", str(top_k))
+
+
+def edge_runtime_top(model: Path, images: list[Path], top_k: int = 2) -> list[list[tuple[str, float]]]:
+    """edge_runtime's (label, score) top-k for each image, to compare with the clients'."""
+    from edge_runtime.classify import classify_image
+    from edge_runtime.image import load_rgb
+    from edge_runtime.interpreter import make_interpreter
+    from edge_runtime.metadata import read_labels
+
+    labels = read_labels(model.read_bytes())
+    interpreter = make_interpreter(model)
+    return [
+        [(c.label, c.score) for c in classify_image(interpreter, load_rgb(p), top_k=top_k, labels=labels)]
+        for p in images
+    ]
+
+
+def write_sized_images(source_folder: Path, out: Path, size: int) -> list[Path]:
+    """Every image under SOURCE_FOLDER resized by edge_runtime to SIZE x SIZE and saved as PNG in OUT.
+
+    The clients then receive exactly the pixels edge_runtime feeds the interpreter, so a difference
+    in top-1 is a difference in how they read the model.
+    """
+    from PIL import Image
+
+    from edge_runtime.folders import list_images
+    from edge_runtime.image import load_resized
+
+    paths = []
+    for index, source in enumerate(list_images(source_folder, recursive=True)):
+        path = out / f"{index:03d}_{source.parent.name}.png"
+        Image.fromarray(load_resized(source, size, size)).save(path)
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture(scope="session")
+def sized_test_images(elpv_subset, tmp_path_factory) -> list[Path]:
+    """The ELPV subset's test images at 64x64 (the `trained_model` input) as PNG."""
+    return write_sized_images(elpv_subset / "test", tmp_path_factory.mktemp("sized"), 64)
 
 
 def _tiny_keras_model(num_classes: int = 3, size: int = 32, seed: int = 0):

@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # TensorFlow is imported only now, so mistakes above are reported without waiting for it.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from train.evaluate import EVALUATION_FILES, evaluate, format_report
+    from train.evaluate_keras import EVALUATION_FILES, evaluate, format_report
     from train.trainer import ARTIFACTS, train
 
     gray = train_data.grayscale if options.grayscale is None else options.grayscale

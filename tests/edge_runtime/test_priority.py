@@ -11,8 +11,8 @@ import pytest
 from camera_helpers import REPO, camera, cli_env, summary_counts, write_video
 
 from edge_runtime.__main__ import build_parser
+from edge_runtime.camera.priority import set_priority
 from edge_runtime.errors import UserError
-from edge_runtime.priority import set_priority
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="scheduling calls are Linux's")
 
@@ -43,7 +43,7 @@ def test_threads_started_afterwards_inherit_the_priority(level, expected):
         f"""
         import threading
         from edge_runtime.errors import UserError
-        from edge_runtime.priority import current_priority, reset_priority, set_priority
+        from edge_runtime.camera.priority import current_priority, reset_priority, set_priority
         before = current_priority()
         try:
             print(set_priority({level!r}))
@@ -73,7 +73,7 @@ def test_without_permission_it_is_one_line_naming_the_fix():
         """
         import os, resource
         from edge_runtime.errors import UserError
-        from edge_runtime.priority import set_priority
+        from edge_runtime.camera.priority import set_priority
         resource.setrlimit(resource.RLIMIT_RTPRIO, (0, 0))
         if os.geteuid() == 0:
             os.setgid(65534); os.setuid(65534)
@@ -113,7 +113,7 @@ def test_the_camera_cli_runs_at_the_asked_priority(tiny_tflite, tmp_path):
 
 
 def test_the_example_service_unit_runs_options_the_cli_accepts():
-    unit = (REPO / "edge_runtime" / "camera.service").read_text()
+    unit = (REPO / "edge_runtime" / "camera" / "camera.service").read_text()
     settings = [line for line in unit.replace("\\\n", " ").splitlines() if line and not line.startswith("#")]
     values = dict(line.split("=", 1) for line in settings if "=" in line and not line.startswith("["))
     argv = shlex.split(values["ExecStart"])

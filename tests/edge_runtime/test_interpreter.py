@@ -9,11 +9,11 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from conftest import REPO  # noqa: E402
 from edge_runtime.common import get_scores, set_input
 from edge_runtime.errors import UserError
 from edge_runtime.interpreter import (
@@ -24,8 +24,6 @@ from edge_runtime.interpreter import (
     make_interpreter,
     read_model,
 )
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def _run(interpreter, seed: int = 0) -> np.ndarray:

@@ -11,15 +11,15 @@ from typing import Any
 import numpy as np
 
 from edge_runtime.ambiguity import AmbiguityRule, judge
-from edge_runtime.capture import CaptureEnd, RetryPolicy, capture_frames
+from edge_runtime.camera.capture import CaptureEnd, RetryPolicy, capture_frames
+from edge_runtime.camera.exchange import FrameExchange
+from edge_runtime.camera.frame_result import Result
+from edge_runtime.camera.preprocess import FramePreprocessor
+from edge_runtime.camera.sources import Source
+from edge_runtime.camera.stats import LoopStats, Summary
 from edge_runtime.classify import get_classes_from_scores
 from edge_runtime.common import get_scores, input_size, set_input
 from edge_runtime.errors import UserError
-from edge_runtime.exchange import FrameExchange
-from edge_runtime.frame_result import Result
-from edge_runtime.preprocess import FramePreprocessor
-from edge_runtime.sources import Source
-from edge_runtime.stats import LoopStats, Summary
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ def run_loop(
     Args:
       interpreters: One interpreter per worker thread (an interpreter is not thread-safe), tensors
         allocated, all for the same model.
-      source: From `edge_runtime.sources.open_source`.
+      source: From `edge_runtime.camera.sources.open_source`.
       options: Budget, top-k, cropping, limits and retries.
       labels: Class names, one per model output, or None.
       on_result: Called with each result in frame order, on the calling thread.

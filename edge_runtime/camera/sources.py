@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from edge_runtime.camera.source_base import Source, SourceError, SourceOptions
 from edge_runtime.errors import UserError
 from edge_runtime.folders import list_images
 from edge_runtime.image import is_image_name, load_rgb
@@ -21,66 +21,6 @@ _SOURCE_HELP = (
     "--source takes a camera index (0), a device (/dev/video0), 'picamera2', a video file, "
     "a URL (rtsp://...) or a folder of images"
 )
-
-
-class SourceError(RuntimeError):
-    """A source that stopped delivering frames mid-run (not a mistake in the command line)."""
-
-
-@dataclass(frozen=True)
-class SourceOptions:
-    """How to open a source.
-
-    Attributes:
-      fps: Pace for video files and folders, as if a camera delivered them; None: the video's own
-        rate (30 for folders); 0: as fast as they decode. Cameras and streams pace themselves.
-      loop: Start a video file or folder again at its end instead of stopping.
-      camera_size: (width, height) asked of a camera, or None for its default.
-    """
-
-    fps: float | None = None
-    loop: bool = False
-    camera_size: tuple[int, int] | None = (640, 480)
-
-    def __post_init__(self) -> None:
-        if self.fps is not None and self.fps < 0:
-            raise UserError(f"--fps {self.fps}: must be 0 (unpaced) or more")
-
-
-class Source:
-    """A stream of HxWx3 uint8 BGR frames.
-
-    Attributes:
-      name: What to call the source in messages.
-      live: True for cameras and streams (they pace themselves).
-      retryable: A failed read may succeed after `reopen` (cameras, streams, folders; not a
-        damaged video file).
-      fps: The rate to pace a file or folder at, or None for no pacing.
-    """
-
-    name: str = "source"
-    live: bool = False
-    retryable: bool = False
-    fps: float | None = None
-
-    def read(self, out: np.ndarray | None = None) -> np.ndarray | None:
-        """Returns the next frame (in `out` when the source can), or None at the end of a file.
-
-        Raises:
-          SourceError: No frame could be read.
-        """
-        raise NotImplementedError
-
-    def reopen(self) -> None:
-        """Prepares a retry after a failed read.
-
-        Raises:
-          SourceError: Retrying cannot help (a damaged file) or the reopen failed.
-        """
-        raise SourceError(f"{self.name}: cannot be retried")
-
-    def close(self) -> None:
-        """Releases the device or file."""
 
 
 class CaptureSource(Source):
@@ -181,7 +121,7 @@ class FolderSource(Source):
 
 
 def _open_camera(spec: str, target: int | str, options: SourceOptions) -> Source:
-    from edge_runtime.picamera import open_picamera, picamera_installed
+    from edge_runtime.camera.picamera import open_picamera, picamera_installed
 
     name = f"camera {spec}" if isinstance(target, int) else spec
     problem = "cannot be opened"
@@ -225,7 +165,7 @@ def open_source(spec: str, options: SourceOptions | None = None) -> Source:
     if spec.isdigit():
         return _open_camera(spec, int(spec), options)
     if spec == PICAMERA_PREFIX or spec.startswith(f"{PICAMERA_PREFIX}:"):
-        from edge_runtime.picamera import open_picamera
+        from edge_runtime.camera.picamera import open_picamera
 
         index = spec.partition(":")[2] or "0"
         if not index.isdigit():

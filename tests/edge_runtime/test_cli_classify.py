@@ -13,12 +13,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import run_edge_runtime_without_heavy_imports
+from conftest import (
+    REPO,  # noqa: E402
+    run_edge_runtime_without_heavy_imports,
+)
 from edge_runtime.classify import classify_image
 from edge_runtime.image import load_rgb
 from edge_runtime.interpreter import make_interpreter
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def classify(*args: str | Path) -> subprocess.CompletedProcess:

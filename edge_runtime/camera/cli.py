@@ -12,9 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from edge_runtime.ambiguity import add_ambiguity_arguments, rule_from_args
-from edge_runtime.camera_output import JsonLines, StatusLine
+from edge_runtime.camera.output import JsonLines, StatusLine
+from edge_runtime.camera.priority import PRIORITIES, set_priority
 from edge_runtime.model_labels import LABELS_BESIDE_MODEL
-from edge_runtime.priority import PRIORITIES, set_priority
 
 EXIT_RUN_FAILED = 1  # the source or an inference failed mid-run (a systemd unit restarts on it)
 EDGETPU_LIBRARIES = {"Linux": "libedgetpu.so.1", "Darwin": "libedgetpu.1.dylib", "Windows": "edgetpu.dll"}
@@ -133,12 +133,12 @@ def run_camera(args: argparse.Namespace) -> int:
 
     Returns 1 (after the summary) when the source or an inference fails mid-run.
     """
+    from edge_runtime.camera.loop import LoopOptions, run_loop
+    from edge_runtime.camera.overlay import Display, display_problem
+    from edge_runtime.camera.sources import SourceOptions, open_source
     from edge_runtime.common import input_dtype, input_size, output_details
     from edge_runtime.interpreter import backend_name, default_threads, make_interpreter
-    from edge_runtime.loop import LoopOptions, run_loop
     from edge_runtime.model_labels import resolve_labels
-    from edge_runtime.overlay import Display, display_problem
-    from edge_runtime.sources import SourceOptions, open_source
 
     status = StatusLine()
     interval = args.status_interval if args.status_interval is not None else (1.0 if status.tty else 30.0)

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import io
-import json
-import os
 import re
 import struct
-import subprocess
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import REPO
+from conftest import run_clients_script
 from edge_runtime.errors import UserError
 from edge_runtime.metadata import (
     METADATA_NAME,
@@ -24,12 +20,6 @@ from edge_runtime.metadata import (
     associated_files,
     read_labels,
     read_metadata,
-)
-
-CLIENTS_PYTHON = Path(os.environ.get("CLIENTS_PYTHON", REPO / ".venv-clients" / "bin" / "python"))
-needs_clients = pytest.mark.skipif(
-    not CLIENTS_PYTHON.exists(),
-    reason=f"clients' environment not found at {CLIENTS_PYTHON} (set CLIENTS_PYTHON or run make clients)",
 )
 
 LABELS = {"labels.txt": b"crack\nfinger\nclean\n"}
@@ -218,7 +208,6 @@ def test_corrupt_bytes_are_user_errors(tiny_tflite):
         read_labels(broken)
 
 
-@needs_clients
 @pytest.mark.clients
 def test_tflite_support_reads_what_we_write(tiny_tflite, tmp_path):
     path = tmp_path / "populated.tflite"
@@ -259,7 +248,6 @@ def test_tflite_support_reads_what_we_write(tiny_tflite, tmp_path):
     ]
 
 
-@needs_clients
 @pytest.mark.clients
 def test_we_read_what_tflite_support_writes(tiny_tflite, tmp_path):
     labels = tmp_path / "labels.txt"
@@ -274,11 +262,4 @@ def test_we_read_what_tflite_support_writes(tiny_tflite, tmp_path):
 
 
 def clients_json(*args: str) -> dict:
-    proc = subprocess.run(
-        [str(CLIENTS_PYTHON), str(REPO / "tests" / "clients" / "dump_metadata.py"), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_clients_script("dump_metadata.py", *args, timeout=300)

@@ -1,4 +1,4 @@
-"""Tests for train.metrics, the confusion-matrix and prediction-grid figures, and `python -m train.evaluate`."""
+"""Tests for train.class_report, the confusion-matrix and prediction-grid figures, and `python -m train.evaluate_keras`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from conftest import run_module
 from edge_runtime.errors import UserError
-from train.metrics import classification_report
+from train.class_report import classification_report
 from train.plots import plot_confusion
 from train.prediction_grid import pick_examples, plot_predictions
 
@@ -70,7 +70,7 @@ def test_evaluate_cli_writes_metrics_confusion_and_prediction_grid(trained_model
     out = tmp_path / "eval"
     proc = run_module(
         *(
-            "train.evaluate",
+            "train.evaluate_keras",
             "--model",
             str(trained_model / "model.keras"),
             "--data",
@@ -94,7 +94,7 @@ def test_evaluate_cli_writes_metrics_confusion_and_prediction_grid(trained_model
 
 def test_evaluate_cli_mistakes_are_one_line(trained_model, tmp_path):
     proc = run_module(
-        *("train.evaluate", "--model", str(tmp_path / "nope.keras"), "--data", str(tmp_path)),
+        *("train.evaluate_keras", "--model", str(tmp_path / "nope.keras"), "--data", str(tmp_path)),
         *("--out", str(tmp_path / "o"), "--labels", str(trained_model / "labels.txt")),
         check=False,
     )

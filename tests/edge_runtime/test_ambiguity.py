@@ -13,13 +13,13 @@ from camera_helpers import camera_frame, cli_env, elpv_images, summary_counts
 
 from conftest import REPO
 from edge_runtime.ambiguity import AmbiguityRule, ambiguous_mask, judge, top_two
+from edge_runtime.camera.loop import LoopOptions, run_loop
+from edge_runtime.camera.overlay import draw_overlay
+from edge_runtime.camera.sources import SourceOptions, open_source
 from edge_runtime.classify import classify_image, get_confidence
 from edge_runtime.errors import UserError
 from edge_runtime.image import load_rgb
 from edge_runtime.interpreter import make_interpreter
-from edge_runtime.loop import LoopOptions, run_loop
-from edge_runtime.overlay import draw_overlay
-from edge_runtime.sources import SourceOptions, open_source
 
 OFF = AmbiguityRule(0.0, 0.0)
 

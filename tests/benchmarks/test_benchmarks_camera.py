@@ -10,8 +10,8 @@ import pytest
 from camera_helpers import write_video
 
 from benchmarks.camera_loop import cpu_times, loop_run, paced_invoke, steal_percent
+from edge_runtime.camera.priority import current_priority
 from edge_runtime.errors import UserError
-from edge_runtime.priority import current_priority
 
 
 def test_steal_is_the_share_of_all_cpu_time():

@@ -7,10 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-from test_clients import CLIENTS_PYTHON, edge_runtime_top, run_clients
 
-from conftest import run_module
+from conftest import edge_runtime_top, run_clients, run_module
 
 # mode key -> (quantize, io), and how far its probabilities may be from the Keras model's
 MODES = {
@@ -58,7 +56,7 @@ def subset_images(elpv_subset) -> np.ndarray:
 @pytest.fixture(scope="module")
 def keras_reference(trained_model, subset_images):
     from convert.converter import load_keras_model
-    from convert.evaluate import keras_scores
+    from convert.scores import keras_scores
 
     return keras_scores(load_keras_model(trained_model / "model.keras"), subset_images)
 
@@ -79,7 +77,7 @@ def test_file_names():
 @pytest.mark.slow
 @pytest.mark.parametrize("key", list(MODES))
 def test_every_mode_agrees_with_keras(mode_models, subset_images, keras_reference, key):
-    from convert.evaluate import tflite_scores
+    from convert.scores import tflite_scores
 
     scores = tflite_scores(mode_models[key], subset_images)
     assert len(subset_images) == 120
@@ -113,29 +111,9 @@ def test_tensor_types_of_each_mode(mode_models):
 
 # --- the Task Library and MediaPipe Tasks ----------------------------------------------------------
 
-clients_only = pytest.mark.skipif(
-    not CLIENTS_PYTHON.exists(), reason=f"clients' environment not found at {CLIENTS_PYTHON}"
-)
-
-
-@pytest.fixture(scope="module")
-def sized_test_images(elpv_subset, tmp_path_factory) -> list[Path]:
-    """The ELPV test images at the model's size as PNG: every client gets edge_runtime's exact pixels."""
-    from edge_runtime.folders import list_images
-    from edge_runtime.image import load_resized
-
-    folder = tmp_path_factory.mktemp("sized_modes")
-    paths = []
-    for index, source in enumerate(list_images(elpv_subset / "test", recursive=True)):
-        path = folder / f"{index:03d}.png"
-        Image.fromarray(load_resized(source, 64, 64)).save(path)
-        paths.append(path)
-    return paths
-
 
 @pytest.mark.slow
 @pytest.mark.clients
-@clients_only
 @pytest.mark.parametrize("key", TASK_LIBRARY_MODES)
 def test_task_library_and_mediapipe_load_every_supported_mode(mode_models, sized_test_images, key):
     model = mode_models[key]
@@ -157,7 +135,6 @@ def test_task_library_and_mediapipe_load_every_supported_mode(mode_models, sized
 
 @pytest.mark.slow
 @pytest.mark.clients
-@clients_only
 def test_int8_io_is_rejected_by_the_task_library_and_mediapipe(mode_models, sized_test_images):
     clients = run_clients(mode_models["int8_int8"], sized_test_images[:1])
     # The messages the README quotes.
@@ -318,7 +295,6 @@ def test_depth_1_models_are_converted_with_grayscale_metadata(gray_export):
 
 @pytest.mark.slow
 @pytest.mark.clients
-@clients_only
 def test_depth_1_models_are_rejected_by_the_task_library_and_mediapipe(gray_export, sized_test_images):
     _, out = gray_export
     clients = run_clients(out / "model_int8.tflite", sized_test_images[:1])

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge_runtime.exchange import FrameExchange
-from edge_runtime.sources import Source, SourceError
+from edge_runtime.camera.exchange import FrameExchange
+from edge_runtime.camera.sources import Source, SourceError
 
 
 @dataclass(frozen=True)

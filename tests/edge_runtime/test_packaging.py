@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,9 @@ def test_the_wheel_holds_the_runtime_and_its_pins_only(wheel):
         entry_points = archive.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     tops = {name.split("/")[0] for name in names if "/" in name and ".dist-info" not in name}
     assert tops == {"edge_runtime", "labels"}  # no train/, convert/ or benchmarks/: no TensorFlow
-    assert {"edge_runtime/loop.py", "edge_runtime/camera.service", "labels/elpv.txt"} <= set(names)
+    assert {"edge_runtime/camera/loop.py", "edge_runtime/camera/camera.service", "labels/elpv.txt"} <= set(
+        names
+    )
     pins = [
         line.strip()
         for line in (REPO / "edge_runtime" / "requirements.txt").read_text().splitlines()

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from benchmarks.converting import with_metadata
-from conftest import REPO, run_module
-
-CLIENTS_PYTHON = Path(os.environ.get("CLIENTS_PYTHON", REPO / ".venv-clients" / "bin" / "python"))
+from conftest import CLIENTS_PYTHON, run_module
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from edge_runtime.exchange import Counts
+from edge_runtime.camera.exchange import Counts
 
 # Buckets 1% wide from 1 us to ~28 h: percentiles within 0.5%, in a few KB however long the run.
 _LOWEST_MS = 1e-3

@@ -52,7 +52,7 @@ def test_labels_travel_inside_the_model_and_beside_it(converted, elpv_subset):
 
 def test_int8_agrees_with_float_keras_on_real_images(trained_model, converted, elpv_subset):
     from convert.converter import load_keras_model
-    from convert.evaluate import keras_scores, tflite_scores
+    from convert.scores import keras_scores, tflite_scores
     from edge_runtime.folders import list_images
     from edge_runtime.image import load_resized
 

@@ -13,7 +13,7 @@ from conftest import run_module
 from edge_runtime.image import load_resized
 from labels import read_labels
 from train.artifacts import ARTIFACTS
-from train.evaluate import EVALUATION_FILES
+from train.evaluate_keras import EVALUATION_FILES
 from train.hyperparameters import Hyperparameters
 from train.model_spec import MODEL_SPECS
 

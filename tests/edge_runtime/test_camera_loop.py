@@ -10,16 +10,16 @@ import numpy as np
 import pytest
 from camera_helpers import camera_frame, elpv_images, write_video
 
+from edge_runtime.camera.exchange import FrameExchange
+from edge_runtime.camera.loop import LoopOptions, run_loop
+from edge_runtime.camera.overlay import draw_overlay
+from edge_runtime.camera.preprocess import FramePreprocessor, center_crop_box
+from edge_runtime.camera.sources import FolderSource, SourceOptions, open_source
+from edge_runtime.camera.stats import Histogram
 from edge_runtime.classify import classify_image
 from edge_runtime.errors import UserError
-from edge_runtime.exchange import FrameExchange
 from edge_runtime.image import load_rgb, resize
 from edge_runtime.interpreter import make_interpreter
-from edge_runtime.loop import LoopOptions, run_loop
-from edge_runtime.overlay import draw_overlay
-from edge_runtime.preprocess import FramePreprocessor, center_crop_box
-from edge_runtime.sources import FolderSource, SourceOptions, open_source
-from edge_runtime.stats import Histogram
 
 
 @pytest.fixture(scope="module")

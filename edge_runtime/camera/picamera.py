@@ -7,8 +7,8 @@ import importlib.util
 
 import numpy as np
 
+from edge_runtime.camera.source_base import Source, SourceError, SourceOptions
 from edge_runtime.errors import UserError
-from edge_runtime.sources import Source, SourceError, SourceOptions
 
 
 class PicameraSource(Source):

@@ -1,7 +1,7 @@
 """Accuracy from class probabilities: top-k, accuracy on confident results, and accuracy vs share kept.
 
-Pure numpy on (N,) labels and (N, C) probabilities, so training, conversion and evaluation report
-the same numbers (train imports it; it imports no TensorFlow).
+Pure numpy on (N,) labels and (N, C) probabilities, so the conversion gate, the model card and
+`python -m convert.evaluate` report the same numbers (it imports no TensorFlow).
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 
 from conftest import run_module
-from convert.evaluate import EvaluationSet, ModelScores
+from convert.accuracy import confidence_curve, confident_accuracy, reported_ks, top_k_accuracy, top_k_hits
 from convert.evaluation_report import format_report, report
-from convert.metrics import confidence_curve, confident_accuracy, reported_ks, top_k_accuracy, top_k_hits
+from convert.scores import EvaluationSet, ModelScores
 from edge_runtime.ambiguity import AmbiguityRule
 from edge_runtime.classify import classify_image, get_classes_from_scores, get_confidence
 from edge_runtime.image import load_rgb
