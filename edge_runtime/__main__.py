@@ -119,7 +119,11 @@ def run_classify(args: argparse.Namespace) -> int:
     return EXIT_USER_ERROR if failed else 0
 
 
-@cli_main
+# Library parameters whose flag is not `--` + their name with dashes.
+FLAGS = {"max_frames": "--frames", "level": "--priority"}
+
+
+@cli_main(flags=FLAGS)
 def main(argv: Sequence[str] | None = None) -> int:
     """Parses the command line and runs the subcommand."""
     args = build_parser().parse_args(argv)

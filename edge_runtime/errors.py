@@ -1,30 +1,71 @@
-"""The user-error type and the CLI wrapper that turns it into one line and a non-zero exit."""
+"""The user-error types and the CLI wrapper that turns them into one line and a non-zero exit."""
 
 from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 
 class UserError(ValueError):
     """A mistake in the user's input (a path, a file, an option): reported as one line, no traceback."""
 
 
+class ParameterError(UserError):
+    """A bad value for a library parameter, named as the library calls it (`min_runs=0: ...`).
+
+    A command line wrapped by `cli_main` reports it under its flag instead (`--min-runs 0: ...`), so
+    the library never has to know how a CLI spells its options.
+
+    Attributes:
+      parameter: The parameter's name in the library (a dataclass field or argument).
+      value: The value refused.
+      problem: What is wrong and what is expected, e.g. "must be 1 or more".
+    """
+
+    def __init__(self, parameter: str, value: object, problem: str) -> None:
+        self.parameter, self.value, self.problem = parameter, value, problem
+        super().__init__(f"{parameter}={_shown(value)}: {problem}")
+
+    def for_flag(self, flag: str) -> str:
+        """The message with the parameter spelled as the command line's FLAG."""
+        return f"{flag} {_shown(self.value)}: {self.problem}"
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def flag_for(parameter: str, flags: Mapping[str, str] | None = None) -> str:
+    """The flag for PARAMETER: FLAGS' entry, else `--` and the name with dashes (min_runs -> --min-runs)."""
+    return (flags or {}).get(parameter) or "--" + parameter.replace("_", "-")
+
+
 EXIT_USER_ERROR = 2
 
 
-def cli_main(func: Callable[..., int | None]) -> Callable[..., int]:
+def cli_main(
+    func: Callable[..., int | None] | None = None, *, flags: Mapping[str, str] | None = None
+) -> Callable[..., int]:
     """Wraps a CLI entry point: a user's mistake prints `error: ...` on stderr and exits 2.
 
     UserError, FileNotFoundError and ValueError are the user's (bad paths, bad files, bad
-    values); anything else is a bug and keeps its traceback.
+    values); anything else is a bug and keeps its traceback. A ParameterError is reported under
+    the CLI's flag: FLAGS maps the parameters whose flag is not `--` + the name with dashes
+    (e.g. {"max_frames": "--frames"}). Use as `@cli_main` or `@cli_main(flags={...})`.
     """
+    if func is None:
+        return functools.partial(cli_main, flags=flags)
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs) -> int:
         try:
             code = func(*args, **kwargs)
+        except ParameterError as err:
+            print(f"error: {err.for_flag(flag_for(err.parameter, flags))}", file=sys.stderr)
+            return EXIT_USER_ERROR
         except (UserError, FileNotFoundError, ValueError) as err:
             print(f"error: {err}", file=sys.stderr)
             return EXIT_USER_ERROR

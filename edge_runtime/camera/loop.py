@@ -19,7 +19,7 @@ from edge_runtime.camera.sources import Source
 from edge_runtime.camera.stats import LoopStats, Summary
 from edge_runtime.classify import get_classes_from_scores
 from edge_runtime.common import get_scores, input_size, set_input
-from edge_runtime.errors import UserError
+from edge_runtime.errors import ParameterError, UserError
 
 
 @dataclass(frozen=True)
@@ -54,13 +54,13 @@ class LoopOptions:
 
     def __post_init__(self) -> None:
         if not self.budget_ms > 0:
-            raise UserError(f"--budget-ms {self.budget_ms}: must be more than 0")
+            raise ParameterError("budget_ms", self.budget_ms, "must be more than 0")
         if self.top_k < 1:
-            raise UserError(f"--top-k {self.top_k}: must be 1 or more")
+            raise ParameterError("top_k", self.top_k, "must be 1 or more")
         if self.max_frames is not None and self.max_frames < 1:
-            raise UserError(f"--frames {self.max_frames}: must be 1 or more")
+            raise ParameterError("max_frames", self.max_frames, "must be 1 or more")
         if self.retries < 0 or self.backoff_s < 0 or self.max_backoff_s < 0 or self.status_interval_s < 0:
-            raise UserError("--retries, the backoff and the status interval must be 0 or more")
+            raise UserError("retries, backoff_s, max_backoff_s and status_interval_s must be 0 or more")
 
 
 def warm_up(interpreter: Any) -> float:

@@ -6,7 +6,7 @@ import contextlib
 import os
 import sys
 
-from edge_runtime.errors import UserError
+from edge_runtime.errors import ParameterError, UserError
 
 PRIORITIES = ("normal", "high", "realtime")
 HIGH_NICE = -10
@@ -42,7 +42,7 @@ def set_priority(level: str) -> str:
         CAP_SYS_NICE is needed; the message says how to grant it).
     """
     if level not in PRIORITIES:
-        raise UserError(f"--priority {level!r}: choose one of {', '.join(PRIORITIES)}")
+        raise ParameterError("level", level, f"choose one of {', '.join(PRIORITIES)}")
     if level == "normal":
         return "normal"
     if not sys.platform.startswith("linux"):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge_runtime.errors import UserError
+from edge_runtime.errors import ParameterError
 
 
 class SourceError(RuntimeError):
@@ -30,7 +30,7 @@ class SourceOptions:
 
     def __post_init__(self) -> None:
         if self.fps is not None and self.fps < 0:
-            raise UserError(f"--fps {self.fps}: must be 0 (unpaced) or more")
+            raise ParameterError("fps", self.fps, "must be 0 (unpaced) or more")
 
 
 class Source:

@@ -229,9 +229,9 @@ def test_a_folder_file_that_stays_missing_ends_the_run_with_the_error(tiny_tflit
 
 
 def test_loop_options_are_checked():
-    with pytest.raises(UserError, match="--budget-ms 0: must be more than 0"):
+    with pytest.raises(UserError, match="budget_ms=0: must be more than 0"):
         LoopOptions(budget_ms=0)
-    with pytest.raises(UserError, match="--frames 0"):
+    with pytest.raises(UserError, match="max_frames=0: must be 1 or more"):
         LoopOptions(max_frames=0)
-    with pytest.raises(UserError, match="--fps -1"):
+    with pytest.raises(UserError, match="fps=-1: must be 0"):
         SourceOptions(fps=-1)

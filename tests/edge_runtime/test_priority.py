@@ -94,7 +94,7 @@ def test_without_permission_it_is_one_line_naming_the_fix():
 
 
 def test_unknown_level_is_rejected():
-    with pytest.raises(UserError, match="--priority 'urgent': choose one of normal, high, realtime"):
+    with pytest.raises(UserError, match="level='urgent': choose one of normal, high, realtime"):
         set_priority("urgent")
     assert set_priority("normal") == "normal"
 

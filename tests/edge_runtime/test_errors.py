@@ -1,0 +1,40 @@
+"""A library's ParameterError names its parameter; a CLI wrapped by cli_main reports it under its flag."""
+
+from __future__ import annotations
+
+import pytest
+
+from edge_runtime.camera.loop import LoopOptions
+from edge_runtime.errors import EXIT_USER_ERROR, ParameterError, cli_main
+
+
+def test_the_library_names_the_parameter():
+    with pytest.raises(ParameterError, match=r"^max_frames=0: must be 1 or more$") as caught:
+        LoopOptions(max_frames=0)
+    assert (caught.value.parameter, caught.value.value) == ("max_frames", 0)
+
+
+@pytest.mark.parametrize(
+    ("options", "line"),
+    [
+        ({"max_frames": 0}, "error: --frames 0: must be 1 or more\n"),  # mapped: the flag has another name
+        ({"budget_ms": -5}, "error: --budget-ms -5: must be more than 0\n"),  # derived: dashes
+    ],
+)
+def test_the_cli_reports_it_under_its_flag(options, line, capsys):
+    @cli_main(flags={"max_frames": "--frames"})
+    def main() -> int:
+        LoopOptions(**options)
+        return 0
+
+    assert main() == EXIT_USER_ERROR
+    assert capsys.readouterr().err == line
+
+
+def test_lists_and_strings_are_shown_as_typed():
+    assert ParameterError("sizes", (96, 0), "sizes must be 1 or more").for_flag("--sizes") == (
+        "--sizes 96,0: sizes must be 1 or more"
+    )
+    assert str(ParameterError("quantize", "int4", "not one of int8, float16")) == (
+        "quantize='int4': not one of int8, float16"
+    )
