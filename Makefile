@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: all setup clients data train convert evaluate classify edgetpu benchmark plan test lint clean
+.PHONY: all setup clients data train convert evaluate classify edgetpu benchmark plan test test-fast lint clean
 
 all: evaluate classify
 	@echo "== done: $(TFLITE_DIR)/model_int8.tflite (with metadata and labels), $(BUILD)/evaluation.json"
@@ -103,9 +103,15 @@ PLAN_MODELS ?=
 plan: | $(VENV)/.installed
 	$(PY) -m benchmarks plan --budget-ms $(PLAN_BUDGET_MS) --out $(BUILD)/plan --work-dir $(BUILD)/plan/models $(PLAN_ARGS) $(PLAN_MODELS)
 
+# The full suite (the CI command): every test, the clients' checks included.
 test: setup clients
 	$(PY) -m ruff check .
 	CLIENTS_PYTHON=$(CURDIR)/$(CLIENTS_VENV)/bin/python $(PY) -m pytest -q $(PYTEST_ARGS) tests
+
+# The fast tier: no training, no convert stage, no TensorFlow child, no clients (a few minutes).
+test-fast: setup
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q -m "not slow and not clients" $(PYTEST_ARGS) tests
 
 lint: setup
 	$(PY) -m ruff check .
