@@ -152,13 +152,24 @@ def test_dataset_mistakes_are_one_line_naming_the_folder(tmp_path, make, message
     ("extra", "message"),
     [
         (["--model", "resnet"], f"error: unknown model 'resnet'; valid models: {', '.join(MODEL_SPECS)}"),
-        (["--model", "mobilenet_v2", "--image-size", "100"], "error: image size 100 is not supported by"),
-        (["--epochs", "0"], "error: epochs 0 must be at least 1"),
-        (["--flip", "none", "--rotation", "0.9"], "error: rotation 0.9 must be in [0, 0.5]"),
-        (["--model", "cnn", "--weights", "imagenet"], "error: model cnn has no ImageNet weights"),
+        (
+            ["--model", "mobilenet_v2", "--image-size", "100"],
+            "error: --image-size 100: not supported by mobilenet_v2",
+        ),
+        (["--epochs", "0"], "error: --epochs 0: must be at least 1"),
+        (["--patience", "0"], "error: --patience 0: must be at least 1"),
+        (
+            ["--warmup-epochs", "2"],
+            "error: --warmup-epochs 2: warm-up needs the cosine learning-rate schedule",
+        ),
+        (["--flip", "none", "--rotation", "0.9"], "error: --rotation 0.9: must be in [0, 0.5]"),
+        (
+            ["--model", "cnn", "--weights", "imagenet"],
+            "error: --weights 'imagenet': model cnn has no ImageNet weights",
+        ),
     ],
 )
-def test_option_mistakes_are_one_line(tmp_path, extra, message):
+def test_option_mistakes_are_one_line_under_their_flags(tmp_path, extra, message):
     line = _one_error_line(run_module(*_train_args(tmp_path, tmp_path / "out"), *extra, check=False))
     assert line.startswith(message), line
 
@@ -223,7 +234,10 @@ def test_weights_files_that_are_missing_or_do_not_fit_are_one_line(elpv_subset, 
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--fine-tune-epochs", "1"], "error: fine-tuning unfreezes a pretrained base: cnn needs --weights"),
+        (
+            ["--fine-tune-epochs", "1"],
+            "error: --fine-tune-epochs 1: fine-tuning unfreezes a pretrained base: cnn needs ImageNet weights",
+        ),
         (
             ["--resume"],
             "error: {out}/checkpoints/state.json: no checkpoint to resume; train into {out} without",

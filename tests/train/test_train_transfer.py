@@ -126,7 +126,10 @@ def test_unfreeze_top_defaults_to_a_third_and_keeps_batch_norm_frozen(base_weigh
 
 
 def test_fine_tuning_needs_a_pretrained_base(tmp_path):
-    with pytest.raises(UserError, match=rf"fine-tuning unfreezes a pretrained base: {MODEL} needs --weights"):
+    with pytest.raises(
+        UserError,
+        match=rf"fine_tune_epochs=1: fine-tuning unfreezes a pretrained base: {MODEL} needs ImageNet weights",
+    ):
         train(
             _data(),
             get_spec(MODEL),
