@@ -78,10 +78,11 @@ class GateImages:
 
 
 def resolve_test_data(options: GateOptions, calibration: Path | None, class_names: list[str]) -> GateImages:
-    """Finds the gate's images: --test-data, else <calibration>/../test, else a held-out part.
+    """Finds the gate's images: `options.test_data`, else <calibration>/../test, else a held-out part.
 
     Raises:
-      FileNotFoundError: --test-data does not exist.
+      FileNotFoundError: `options.test_data` does not exist.
+      ParameterError: No test folder and no calibration folder to look beside.
       UserError: The folder lacks a class, or nothing to hold out from.
     """
     if options.test_data is not None:

@@ -1,4 +1,4 @@
-"""Class-folder image dataset (ROOT/<class>/*.png) decoded once by the runtime's loader."""
+"""The image dataset: class folders (ROOT/<class>/*.png) or arrays, decoded and resized once as the runtime does."""
 
 from __future__ import annotations
 
