@@ -78,6 +78,13 @@ CLIENTS = {
 RGB_ONLY_CLIENTS = ("task_library", "mediapipe")
 RGB_ONLY_ERROR = "ValueError: Only RGB color space is supported for now."
 
+
+def _float_mode(quantize: str, tensors: str, gpu: bool) -> Mode:
+    """A mode with float32 input and output: every client but the Edge TPU loads it."""
+    cpu = Support(True, "and GPU delegates") if gpu else YES
+    return Mode(quantize, "float32", tensors, YES, YES, Support(False, "int8 models only"), cpu)
+
+
 _NO_INT8_IO = "accepts only uint8 or float32 input and output"
 MODES = (
     Mode(
@@ -103,33 +110,9 @@ MODES = (
         edge_tpu=Support(False, "pycoral needs uint8"),
         cpu=YES,
     ),
-    Mode(
-        "float16",
-        "float32",
-        "float16 / float32, float32 in and out",
-        task_library=YES,
-        mediapipe=YES,
-        edge_tpu=Support(False, "int8 models only"),
-        cpu=Support(True, "and GPU delegates"),
-    ),
-    Mode(
-        "dynamic",
-        "float32",
-        "int8 / float32 (dynamic range), float32 in and out",
-        task_library=YES,
-        mediapipe=YES,
-        edge_tpu=Support(False, "int8 models only"),
-        cpu=YES,
-    ),
-    Mode(
-        "float32",
-        "float32",
-        "float32 / float32, float32 in and out",
-        task_library=YES,
-        mediapipe=YES,
-        edge_tpu=Support(False, "int8 models only"),
-        cpu=Support(True, "and GPU delegates"),
-    ),
+    _float_mode("float16", "float16 / float32, float32 in and out", gpu=True),
+    _float_mode("dynamic", "int8 / float32 (dynamic range), float32 in and out", gpu=False),
+    _float_mode("float32", "float32 / float32, float32 in and out", gpu=True),
 )
 
 QUANTIZATIONS = tuple(dict.fromkeys(m.quantize for m in MODES))
