@@ -22,6 +22,7 @@ def _train_args(data: Path, out: Path, *extra: str) -> list[str]:
     return ["train", "--data", str(data), "--out", str(out), "--image-size", "64", "--seed", "0", *extra]
 
 
+@pytest.mark.slow
 def test_cli_trains_on_elpv_and_writes_every_artifact(elpv_subset, tmp_path):
     out = tmp_path / "model"
     proc = run_module(
@@ -134,10 +135,11 @@ def _too_few(root: Path) -> Path:
         (_loose_images, "{root}: no class folders; it holds image files directly"),
         (_unreadable_class, "{root}/bad: class 'bad' has no readable images"),
         (_one_class, "{root}: only one class folder ('only')"),
-        (
+        pytest.param(  # found when fitting starts, after the child has started TensorFlow
             _too_few,
             "{root}: only 4 training images (after the validation split), fewer than the batch size "
             f"{Hyperparameters().batch_size}",
+            marks=pytest.mark.slow,
         ),
     ],
 )
@@ -191,6 +193,7 @@ def offline(monkeypatch, tmp_path):
     return home
 
 
+@pytest.mark.slow
 def test_imagenet_weights_that_cannot_be_downloaded_name_the_file_and_where_it_goes(
     elpv_subset, tmp_path, offline
 ):
@@ -210,6 +213,7 @@ def test_imagenet_weights_that_cannot_be_downloaded_name_the_file_and_where_it_g
     )
 
 
+@pytest.mark.slow
 def test_weights_files_that_are_missing_or_do_not_fit_are_one_line(elpv_subset, tmp_path):
     import keras
 

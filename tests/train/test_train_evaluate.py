@@ -66,6 +66,7 @@ def test_figures_are_pngs():
     assert list(pick_examples(15, 4)) == [0, 1, 2, 3]
 
 
+@pytest.mark.slow
 def test_evaluate_cli_writes_metrics_confusion_and_prediction_grid(trained_model, elpv_subset, tmp_path):
     out = tmp_path / "eval"
     proc = run_module(

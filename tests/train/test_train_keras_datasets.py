@@ -126,6 +126,7 @@ def test_export_writes_class_folders_of_pngs(tmp_path, monkeypatch):
         export_folders("cifar10", tmp_path / "out")
 
 
+@pytest.mark.slow
 def test_fashion_mnist_trains_an_ann_with_rgb_input_and_evaluates_on_its_test_split(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
     write_fashion_mnist(tmp_path / "home")
@@ -147,6 +148,7 @@ def test_fashion_mnist_trains_an_ann_with_rgb_input_and_evaluates_on_its_test_sp
     assert (out / "predictions.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "missing", "fix"),
     [

@@ -53,7 +53,11 @@ def _small_size(name: str) -> int:
     return spec.allowed_sizes[0] if spec.allowed_sizes else max(spec.min_size, 32)
 
 
-@pytest.mark.parametrize("name", ALL)
+# Models on a keras.applications base take seconds each to build: the slow tier builds them.
+BUILDS = [pytest.param(name, marks=pytest.mark.slow) if get_spec(name).has_base else name for name in ALL]
+
+
+@pytest.mark.parametrize("name", BUILDS)
 def test_every_model_builds_for_rgb_raw_pixels(name):
     import keras
 
@@ -132,6 +136,7 @@ def test_whole_model_weights_load_from_a_file_and_bad_files_are_named(tmp_path):
         spec.build(dataclasses.replace(options, weights=str(missing)), 2)
 
 
+@pytest.mark.slow
 def test_base_weights_load_from_a_file_and_a_wrong_base_is_named(tmp_path):
     import keras
 

@@ -164,6 +164,7 @@ def test_pipeline_targets_and_seeded_mixup():
         plain.gen_tf_dataset(6, mixup=0.2)
 
 
+@pytest.mark.slow
 def test_the_model_learns_the_soft_labels_not_the_folder_labels(tmp_path):
     # Folder labels alternate a/b (50/50) on noise; every soft label says b with probability 0.8. A
     # model trained on the soft labels can only learn the constant: it answers about 0.8 for b.
@@ -185,6 +186,7 @@ def test_the_model_learns_the_soft_labels_not_the_folder_labels(tmp_path):
     assert result.history["loss"][-1] == pytest.approx(0.5004, abs=0.05)  # the entropy of (0.2, 0.8)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "hparams",
     [
@@ -244,6 +246,7 @@ def test_multi_worker_loss_takes_index_and_probability_targets():
     np.testing.assert_array_equal(soft_classes, [0, 1])
 
 
+@pytest.mark.slow
 def test_cli_trains_on_elpv_soft_labels(elpv_subset, tmp_path):
     soft = elpv_subset / "train" / FILE_NAME
     proc = run_module(

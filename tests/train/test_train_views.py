@@ -47,6 +47,7 @@ def test_the_average_over_views_is_the_mean_of_the_model_on_each_view(tmp_path, 
     np.testing.assert_allclose(again.predict(x, verbose=0), want, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_four_views_convert_to_int8_with_plain_ops_and_agree_with_float():
     from convert.converter import ConvertOptions, convert
     from convert.tflite_graph import read_graph
@@ -81,6 +82,7 @@ def test_one_view_is_the_model_and_bad_views_are_refused():
         average_views(flat, 2)
 
 
+@pytest.mark.slow
 def test_training_saves_the_averaged_model(tmp_path):
     rng = np.random.default_rng(0)
     data = Dataset(
