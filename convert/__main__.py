@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from convert.modes import IO_TYPES, QUANTIZATIONS, RECOMMENDED_CALIBRATION_IMAGES, modes_help
+from convert.modes import IO_TYPES, QUANTIZATIONS, RECOMMENDED_CALIBRATION_IMAGES
+from convert.modes_table import modes_help
 from edge_runtime.errors import UserError, cli_main
 
 EXIT_GATE_FAILED = 1

@@ -221,7 +221,8 @@ def test_default_io_follows_the_mode_and_clients_follow_the_input_depth():
 
 def test_the_help_and_the_docs_table_come_from_the_registry(capsys):
     from convert.__main__ import _parser
-    from convert.modes import main, modes_help, modes_table_markdown
+    from convert.modes import main
+    from convert.modes_table import modes_help, modes_table_markdown
 
     assert modes_help() in _parser().format_help()
     assert main([]) == 0
@@ -238,7 +239,7 @@ def test_docs_convert_md_holds_the_current_table():
         pytest.skip(
             f"{docs} does not exist yet; the modes table goes there between <!-- modes-table --> markers"
         )
-    from convert.modes import modes_table_markdown
+    from convert.modes_table import modes_table_markdown
 
     text = docs.read_text(encoding="utf-8")
     assert "<!-- modes-table -->\n" in text and "\n<!-- /modes-table -->" in text, f"{docs}: no table markers"
