@@ -85,7 +85,15 @@ def _float_mode(quantize: str, tensors: str, gpu: bool) -> Mode:
     return Mode(quantize, "float32", tensors, YES, YES, Support(False, "int8 models only"), cpu)
 
 
-_NO_INT8_IO = "accepts only uint8 or float32 input and output"
+def _refuses_int8_io(types: str) -> Support:
+    """The Task Library and MediaPipe Tasks refuse int8 I/O when loading; TYPES as their error spells them."""
+    return Support(
+        False,
+        "accepts only uint8 or float32 input and output",
+        f"Type mismatch for input tensor serving_default_image:0. Requested one of these types: {types}, got INT8.",
+    )
+
+
 MODES = (
     Mode(
         "int8",
@@ -100,13 +108,8 @@ MODES = (
         "int8",
         "int8",
         "int8 / int8, int8 in and out (pixel - 128)",
-        task_library=Support(
-            False,
-            _NO_INT8_IO,
-            "Type mismatch for input tensor serving_default_image:0. Requested one of these types: "
-            "kTfLiteUint8/kTfLiteFloat32, got INT8.",
-        ),
-        mediapipe=Support(False, _NO_INT8_IO, "Requested one of these types: uint8/float32, got INT8."),
+        task_library=_refuses_int8_io("kTfLiteUint8/kTfLiteFloat32"),
+        mediapipe=_refuses_int8_io("uint8/float32"),
         edge_tpu=Support(False, "pycoral needs uint8"),
         cpu=YES,
     ),
