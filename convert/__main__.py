@@ -102,7 +102,7 @@ def _training_data(model_path: Path) -> Path | None:
     return Path(data) if data else None
 
 
-@cli_main(flags={"io_type": "--io"})
+@cli_main(flags={"io_type": "--io", "calibration_folder": "--calibration-data"})
 def main(argv: list[str] | None = None) -> int:
     from convert.converter import ConvertOptions
     from convert.export import ExportOptions, export_all

@@ -115,6 +115,16 @@ def test_export_writes_class_folders_of_pngs(tmp_path, monkeypatch):
         export_folders("cifar10", tmp_path / "out")
 
 
+def test_export_cli_reports_a_bad_limit_under_its_flag(tmp_path, monkeypatch, capsys):
+    from train.keras_datasets import main
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
+    write_cifar10(tmp_path / "home")
+    assert main(["cifar10", "--out", str(tmp_path / "out"), "--limit-per-class", "0"]) == 2
+    assert capsys.readouterr().err == "error: --limit-per-class 0: must be at least 1\n"
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.slow
 def test_fashion_mnist_trains_an_ann_with_rgb_input_and_evaluates_on_its_test_split(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
