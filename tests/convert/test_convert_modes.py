@@ -1,4 +1,5 @@
-"""Every conversion mode: Keras agreement, tensor types, file names, the clients that accept or reject it, bad input."""
+"""Every conversion mode: Keras agreement, tensor types, file names, the clients that accept or reject it (the
+registry, its --help section and docs table), and bad options reported under their flags."""
 
 from __future__ import annotations
 
