@@ -1,1 +1,1 @@
-"""Keras model to full-integer int8 .tflite with TFLite Metadata and labels."""
+"""Conversion stage: a Keras model to .tflite in any mode (convert.modes), with TFLite Metadata and labels, gated and carded."""

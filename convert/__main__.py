@@ -7,14 +7,13 @@ import json
 import sys
 from pathlib import Path
 
-from convert.modes import CLIENTS_HELP, IO_TYPES, QUANTIZATIONS, RECOMMENDED_CALIBRATION_IMAGES
+from convert.modes import IO_TYPES, QUANTIZATIONS, RECOMMENDED_CALIBRATION_IMAGES
+from convert.modes_table import modes_help
 from edge_runtime.errors import UserError, cli_main
 
 EXIT_GATE_FAILED = 1
 
-EPILOG = (
-    CLIENTS_HELP
-    + """
+FILES_AND_GATE = """
 files: model_<quantize>.tflite (model_int8_int8io.tflite for int8 I/O), model_float32.tflite, labels.txt,
 model_card.json and MODEL_CARD.md in --out.
 
@@ -22,7 +21,6 @@ accuracy gate: the Keras model and each .tflite (through edge_runtime) classify 
 model loses more than --max-accuracy-drop points, nothing is written (unless --keep-failed) and the exit
 status is 1. Bad input exits 2.
 """
-)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,7 +29,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Convert a saved Keras image classifier to .tflite with TFLite Metadata and labels: by default "
         "full-integer int8 with uint8 input and output, batch 1, plus a float32 comparison model; check "
         "both against the Keras model on held-out images; write a model card beside them.",
-        epilog=EPILOG,
+        epilog=modes_help() + FILES_AND_GATE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--model", required=True, type=Path, help="the saved Keras model (model.keras)")
@@ -104,7 +102,7 @@ def _training_data(model_path: Path) -> Path | None:
     return Path(data) if data else None
 
 
-@cli_main
+@cli_main(flags={"io_type": "--io", "calibration_folder": "--calibration-data"})
 def main(argv: list[str] | None = None) -> int:
     from convert.converter import ConvertOptions
     from convert.export import ExportOptions, export_all

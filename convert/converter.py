@@ -11,7 +11,7 @@ import numpy as np
 
 from convert.calibration import calibration_set, representative
 from convert.modes import IO_TYPES, QUANTIZATIONS, RECOMMENDED_CALIBRATION_IMAGES, ConvertOptions
-from edge_runtime.errors import UserError
+from edge_runtime.errors import ParameterError, UserError
 
 __all__ = [
     "IO_TYPES",
@@ -87,7 +87,9 @@ def convert(model, options: ConvertOptions, calibration: np.ndarray | None = Non
     converter = tf.lite.TFLiteConverter.from_keras_model(fixed)
     if options.quantize == "int8":
         if calibration is None or len(calibration) == 0:
-            raise UserError("int8 conversion needs calibration images (--calibration-data)")
+            raise ParameterError(
+                "calibration", None, "int8 conversion needs calibration images (calibration_set)"
+            )
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = lambda: representative(calibration)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]

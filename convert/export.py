@@ -9,7 +9,7 @@ from pathlib import Path
 from convert.converter import ConvertOptions, calibration_set, convert, image_input_shape, load_keras_model
 from convert.gate import GateOptions, GateResult, resolve_test_data, run_gate
 from convert.modes import model_filename
-from edge_runtime.errors import UserError
+from edge_runtime.errors import ParameterError, UserError
 from edge_runtime.files import atomic_write_bytes
 from edge_runtime.folders import list_images
 from labels import format_labels, read_labels
@@ -47,9 +47,9 @@ class ExportOptions:
 
     def __post_init__(self) -> None:
         if self.latency_runs < 1:
-            raise UserError(f"--latency-runs {self.latency_runs}: must be at least 1")
+            raise ParameterError("latency_runs", self.latency_runs, "must be at least 1")
         if self.latency_warmup < 0:
-            raise UserError(f"latency warm-up {self.latency_warmup}: must be 0 or more")
+            raise ParameterError("latency_warmup", self.latency_warmup, "must be 0 or more")
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def _log(message: str) -> None:
 
 
 def _check_inputs(
-    model, model_path: Path, class_names: list[str], labels_path: Path, calibration, conversion
+    model, model_path: Path, class_names: list[str], labels_path: Path, calibration_folder, conversion
 ):
     """Raises UserError when the labels do not fit the model or int8 has no calibration images."""
     units = model.outputs[0].shape[-1]
@@ -115,11 +115,15 @@ def _check_inputs(
         raise UserError(f"{labels_path}: {len(class_names)} labels but {model_path} has {units} outputs")
     if not conversion.needs_calibration:
         return
-    if calibration is None:
-        raise UserError("int8 conversion needs calibration images; pass --calibration-data DIR")
-    if not list_images(calibration, recursive=True):
+    if calibration_folder is None:
+        raise ParameterError(
+            "calibration_folder",
+            None,
+            "int8 conversion needs calibration images; give a folder of training images",
+        )
+    if not list_images(calibration_folder, recursive=True):
         raise UserError(
-            f"{calibration}: no image files for calibration (put training images there, any sub-folders)"
+            f"{calibration_folder}: no image files for calibration (put training images there, any sub-folders)"
         )
 
 

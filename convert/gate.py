@@ -11,7 +11,7 @@ import numpy as np
 from convert.accuracy import ConfidentAccuracy, confident_accuracy, reported_ks, top_k_accuracy
 from convert.scores import EvaluationSet, keras_scores, tflite_scores
 from edge_runtime.ambiguity import AmbiguityRule
-from edge_runtime.errors import UserError
+from edge_runtime.errors import ParameterError, UserError
 from edge_runtime.folders import read_class_folder
 
 KERAS_NAME = "keras (float)"
@@ -39,11 +39,11 @@ class GateOptions:
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.max_accuracy_drop):
-            raise UserError(
-                f"--max-accuracy-drop {self.max_accuracy_drop}: give a number of points, e.g. 1.0"
+            raise ParameterError(
+                "max_accuracy_drop", self.max_accuracy_drop, "give a number of points, e.g. 1.0"
             )
         if not 0.0 < self.holdout_fraction < 1.0:
-            raise UserError(f"holdout fraction {self.holdout_fraction} must be between 0 and 1")
+            raise ParameterError("holdout_fraction", self.holdout_fraction, "must be between 0 and 1")
 
 
 @dataclass(frozen=True)
@@ -78,17 +78,20 @@ class GateImages:
 
 
 def resolve_test_data(options: GateOptions, calibration: Path | None, class_names: list[str]) -> GateImages:
-    """Finds the gate's images: --test-data, else <calibration>/../test, else a held-out part.
+    """Finds the gate's images: `options.test_data`, else <calibration>/../test, else a held-out part.
 
     Raises:
-      FileNotFoundError: --test-data does not exist.
+      FileNotFoundError: `options.test_data` does not exist.
+      ParameterError: No test folder and no calibration folder to look beside.
       UserError: The folder lacks a class, or nothing to hold out from.
     """
     if options.test_data is not None:
         found = read_class_folder(options.test_data, class_names)
         return GateImages(found.files, "given", Path(options.test_data))
     if calibration is None:
-        raise UserError("no test images for the accuracy gate; pass --test-data DIR (one folder per class)")
+        raise ParameterError(
+            "test_data", None, "the accuracy gate needs test images; give a folder of class folders"
+        )
     calibration = Path(calibration)
     sibling = calibration.parent / "test"
     if sibling.is_dir() and sibling.resolve() != calibration.resolve():

@@ -1,47 +1,129 @@
-"""Conversion modes: quantization and I/O type, which combinations exist, their file names and clients."""
+"""Conversion modes: one registry of quantization x I/O type, their files and the clients that load them.
+
+convert.modes_table renders it for `python -m convert --help` and as the Markdown table of
+docs/convert.md, which `python -m convert.modes` prints.
+"""
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 
-from edge_runtime.errors import UserError
+from edge_runtime.errors import ParameterError
 
-QUANTIZATIONS = ("int8", "float16", "dynamic", "float32")
-IO_TYPES = ("uint8", "int8", "float32")
 RECOMMENDED_CALIBRATION_IMAGES = 300
 
-# The I/O types each quantization can have; the first is its default.
-_IO_BY_QUANTIZATION = {
-    "int8": ("uint8", "int8"),
-    "float16": ("float32",),
-    "dynamic": ("float32",),
-    "float32": ("float32",),
-}
 
-# Who loads which model, as measured by the tests (tests/convert/test_convert_modes.py) and Coral's docs.
-_CLIENTS = {
-    ("int8", "uint8"): (
-        "TFLite Task Library",
-        "MediaPipe Tasks",
-        "Coral Edge TPU (after edgetpu_compiler) and pycoral",
-        "CPU interpreters (ai-edge-litert, tflite-runtime)",
+@dataclass(frozen=True)
+class Support:
+    """Whether one client loads a mode.
+
+    Attributes:
+      loads: The client loads the model.
+      note: A short condition or reason, e.g. "and GPU delegates" or "pycoral needs uint8".
+      error: The end of the error the client gives when it refuses the model, as measured by
+        tests/convert/test_convert_modes.py; "" when not measured.
+    """
+
+    loads: bool
+    note: str = ""
+    error: str = ""
+
+
+YES = Support(True)
+
+
+@dataclass(frozen=True)
+class Mode:
+    """One conversion mode and who loads it; the first mode of a quantization gives its default I/O.
+
+    Attributes:
+      quantize: 'int8', 'float16', 'dynamic' or 'float32'.
+      io_type: The input and output tensor type: 'uint8', 'int8' or 'float32'.
+      tensors: What the model holds: weights / activations, and its input and output.
+      task_library, mediapipe, edge_tpu, cpu: Whether each client of CLIENTS loads it.
+    """
+
+    quantize: str
+    io_type: str
+    tensors: str
+    task_library: Support
+    mediapipe: Support
+    edge_tpu: Support
+    cpu: Support
+
+    @property
+    def default_io(self) -> bool:
+        """Whether this is its quantization's default I/O type (the one `io_type=None` picks)."""
+        return _modes_of(self.quantize)[0] == self
+
+    @property
+    def filename(self) -> str:
+        """model_<quantize>.tflite, plus _<io>io when not the default I/O (model_int8_int8io.tflite)."""
+        return f"model_{self.quantize}{'' if self.default_io else f'_{self.io_type}io'}.tflite"
+
+    def support(self, client: str) -> Support:
+        """The Support of CLIENT, a key of CLIENTS."""
+        return getattr(self, client)
+
+
+# Mode field -> the client's name in the table, the help and the model card.
+CLIENTS = {
+    "task_library": "TFLite Task Library",
+    "mediapipe": "MediaPipe Tasks",
+    "edge_tpu": "Coral Edge TPU",
+    "cpu": "CPU interpreters (edge_runtime, ai-edge-litert, tflite-runtime)",
+}
+# The clients that take RGB models only; a depth-1 (grayscale) model is refused with RGB_ONLY_ERROR.
+RGB_ONLY_CLIENTS = ("task_library", "mediapipe")
+RGB_ONLY_ERROR = "ValueError: Only RGB color space is supported for now."
+
+
+def _float_mode(quantize: str, tensors: str, gpu: bool) -> Mode:
+    """A mode with float32 input and output: every client but the Edge TPU loads it."""
+    cpu = Support(True, "and GPU delegates") if gpu else YES
+    return Mode(quantize, "float32", tensors, YES, YES, Support(False, "int8 models only"), cpu)
+
+
+def _refuses_int8_io(types: str) -> Support:
+    """The Task Library and MediaPipe Tasks refuse int8 I/O when loading; TYPES as their error spells them."""
+    return Support(
+        False,
+        "accepts only uint8 or float32 input and output",
+        f"Type mismatch for input tensor serving_default_image:0. Requested one of these types: {types}, got INT8.",
+    )
+
+
+MODES = (
+    Mode(
+        "int8",
+        "uint8",
+        "int8 / int8, uint8 in and out, input takes raw pixels (scale 1, zero point 0)",
+        task_library=YES,
+        mediapipe=YES,
+        edge_tpu=Support(True, "after edgetpu_compiler: make edgetpu"),
+        cpu=YES,
     ),
-    ("int8", "int8"): ("CPU interpreters only (ai-edge-litert, tflite-runtime)",),
-    ("float16", "float32"): ("TFLite Task Library", "MediaPipe Tasks", "CPU and GPU-delegate interpreters"),
-    ("dynamic", "float32"): ("TFLite Task Library", "MediaPipe Tasks", "CPU interpreters"),
-    ("float32", "float32"): ("TFLite Task Library", "MediaPipe Tasks", "CPU and GPU-delegate interpreters"),
-}
+    Mode(
+        "int8",
+        "int8",
+        "int8 / int8, int8 in and out (pixel - 128)",
+        task_library=_refuses_int8_io("kTfLiteUint8/kTfLiteFloat32"),
+        mediapipe=_refuses_int8_io("uint8/float32"),
+        edge_tpu=Support(False, "pycoral needs uint8"),
+        cpu=YES,
+    ),
+    _float_mode("float16", "float16 / float32, float32 in and out", gpu=True),
+    _float_mode("dynamic", "int8 / float32 (dynamic range), float32 in and out", gpu=False),
+    _float_mode("float32", "float32 / float32, float32 in and out", gpu=True),
+)
 
-CLIENTS_HELP = """\
-which clients accept which model (--quantize / --io):
-  int8 / uint8 (default)  TFLite Task Library, MediaPipe Tasks, Coral Edge TPU (after edgetpu_compiler;
-                          pycoral needs uint8), CPU interpreters
-  int8 / int8             CPU interpreters only: the Task Library and MediaPipe Tasks accept only uint8 or
-                          float32 input and output, and pycoral needs uint8
-  float16 / float32       TFLite Task Library, MediaPipe Tasks, CPU and GPU delegates; not the Edge TPU
-  dynamic / float32       TFLite Task Library, MediaPipe Tasks, CPU; not the Edge TPU
-  float32 / float32       TFLite Task Library, MediaPipe Tasks, CPU and GPU delegates; not the Edge TPU
-"""
+QUANTIZATIONS = tuple(dict.fromkeys(m.quantize for m in MODES))
+IO_TYPES = tuple(dict.fromkeys(m.io_type for m in MODES))
+
+
+def _modes_of(quantize: str) -> tuple[Mode, ...]:
+    return tuple(m for m in MODES if m.quantize == quantize)
 
 
 @dataclass(frozen=True)
@@ -64,24 +146,25 @@ class ConvertOptions:
 
     def __post_init__(self) -> None:
         if self.quantize not in QUANTIZATIONS:
-            raise UserError(f"--quantize {self.quantize!r} is not one of {', '.join(QUANTIZATIONS)}")
-        allowed = _IO_BY_QUANTIZATION[self.quantize]
+            raise ParameterError(
+                "quantize", self.quantize, f"not a quantization; use one of {', '.join(QUANTIZATIONS)}"
+            )
+        allowed = [m.io_type for m in _modes_of(self.quantize)]
         if self.io_type is None:
             object.__setattr__(self, "io_type", allowed[0])  # resolve the default once, at construction
         elif self.io_type not in IO_TYPES:
-            raise UserError(f"--io {self.io_type!r} is not one of {', '.join(IO_TYPES)}")
-        elif self.io_type not in allowed:
-            if self.quantize == "int8":
-                raise UserError(
-                    "--io float32 with --quantize int8 is not full-integer; use --io uint8 (raw pixels in, "
-                    "no float conversion) or --quantize dynamic/float16 for float input and output"
-                )
-            raise UserError(
-                f"--io {self.io_type} needs --quantize int8; {self.quantize} models take float32 input and "
-                "output (leave --io out)"
+            raise ParameterError(
+                "io_type", self.io_type, f"not an I/O type; use one of {', '.join(IO_TYPES)}"
             )
+        elif self.io_type not in allowed:
+            raise ParameterError("io_type", self.io_type, _io_mismatch(self.quantize))
         if isinstance(self.calibration_images, bool) or self.calibration_images < 1:
-            raise UserError(f"--calibration-images {self.calibration_images} must be at least 1")
+            raise ParameterError("calibration_images", self.calibration_images, "must be at least 1")
+
+    @property
+    def mode(self) -> Mode:
+        """This conversion's row of MODES."""
+        return next(m for m in _modes_of(self.quantize) if m.io_type == self.io_type)
 
     @property
     def needs_calibration(self) -> bool:
@@ -94,27 +177,45 @@ class ConvertOptions:
         return f"{self.quantize}, {self.io_type} I/O"
 
 
-def model_filename(options: ConvertOptions) -> str:
-    """The file name of a mode's model: model_<quantize>.tflite, plus _<io>io when not the default I/O.
+def _io_mismatch(quantize: str) -> str:
+    if quantize == "int8":
+        return (
+            "int8 quantization is full-integer, its input and output are uint8 or int8; use uint8 (the same raw "
+            "pixels, no float conversion), or float16 or dynamic quantization for float input and output"
+        )
+    return f"{quantize} models take float32 input and output; integer I/O needs int8 quantization"
 
-    model_int8.tflite (uint8 I/O) and model_float32.tflite keep the names the slice gave them.
-    """
-    suffix = "" if options.io_type == _IO_BY_QUANTIZATION[options.quantize][0] else f"_{options.io_type}io"
-    return f"model_{options.quantize}{suffix}.tflite"
+
+def model_filename(options: ConvertOptions) -> str:
+    """The file name of a mode's model, e.g. model_int8.tflite (uint8 I/O) or model_int8_int8io.tflite."""
+    return options.mode.filename
 
 
 def clients(options: ConvertOptions, channels: int = 3) -> tuple[str, ...]:
-    """The clients that load a model of this mode; `channels` is the model's input depth.
+    """The names of the clients that load a model of this mode; `channels` is the model's input depth.
 
-    The Task Library and MediaPipe Tasks take RGB models only ("Only RGB color space is supported
-    for now."), so a depth-1 model is for the other clients.
+    The Task Library and MediaPipe Tasks take RGB models only (RGB_ONLY_ERROR), so a depth-1 model
+    is for the other clients.
     """
-    names = _CLIENTS[(options.quantize, options.io_type)]
-    if channels == 3:
-        return names
-    return tuple(n for n in names if n not in ("TFLite Task Library", "MediaPipe Tasks"))
+    return tuple(
+        name
+        for key, name in CLIENTS.items()
+        if options.mode.support(key).loads and (channels == 3 or key not in RGB_ONLY_CLIENTS)
+    )
 
 
-def task_library_accepts(options: ConvertOptions) -> bool:
-    """Whether the TFLite Task Library and MediaPipe Tasks load this mode (uint8 or float32 I/O)."""
-    return options.io_type in ("uint8", "float32")
+def main(argv: list[str] | None = None) -> int:
+    """`python -m convert.modes`: prints the modes table (Markdown) for docs/convert.md."""
+    argparse.ArgumentParser(
+        prog="python -m convert.modes",
+        description="Print the conversion modes and the clients that load each as a Markdown table, "
+        "the block between <!-- modes-table --> and <!-- /modes-table --> in docs/convert.md.",
+    ).parse_args(argv)
+    from convert.modes_table import modes_table_markdown
+
+    print(modes_table_markdown())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,1 +1,1 @@
-"""Training stage: export a dataset to class folders, load it, build a registered model and fit it."""
+"""Training stage: load or export a dataset, build a registered model, fit it, evaluate it, ensemble models."""

@@ -48,7 +48,7 @@ def _load(args, size: int, seed: int) -> tuple[Dataset, Dataset | None, Dataset 
     return train_data, validation, test
 
 
-@cli_main
+@cli_main(flags={"early_stopping_patience": "--patience"})
 def main(argv: list[str] | None = None) -> int:
     """Checks the options, loads the images, trains, evaluates on the test images and reports."""
     args = parser().parse_args(argv)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from edge_runtime.errors import UserError
+from edge_runtime.errors import ParameterError
 
 if TYPE_CHECKING:
     import keras
@@ -48,9 +48,11 @@ class AugmentOptions:
 
     def __post_init__(self) -> None:
         if self.flip not in FLIP_MODES:
-            raise UserError(f"flip {self.flip!r} is not a flip mode; use one of {', '.join(FLIP_MODES)}")
+            raise ParameterError("flip", self.flip, f"not a flip mode; use one of {', '.join(FLIP_MODES)}")
         if self.fill_mode not in FILL_MODES:
-            raise UserError(f"fill mode {self.fill_mode!r} is not known; use one of {', '.join(FILL_MODES)}")
+            raise ParameterError(
+                "fill_mode", self.fill_mode, f"not known; use one of {', '.join(FILL_MODES)}"
+            )
         for name, value, high in (
             ("rotation", self.rotation, 0.5),
             ("translation", self.translation, 1.0),
@@ -58,9 +60,9 @@ class AugmentOptions:
             ("contrast", self.contrast, 1.0),
         ):
             if not 0.0 <= value <= high:
-                raise UserError(f"{name} {value} must be in [0, {high}]")
+                raise ParameterError(name, value, f"must be in [0, {high}]")
         if not 0.0 <= self.zoom < 1.0:
-            raise UserError(f"zoom {self.zoom} must be in [0, 1)")
+            raise ParameterError("zoom", self.zoom, "must be in [0, 1)")
 
     @classmethod
     def none(cls) -> AugmentOptions:

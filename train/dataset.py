@@ -1,4 +1,4 @@
-"""Class-folder image dataset (ROOT/<class>/*.png) decoded once by the runtime's loader."""
+"""The image dataset: class folders (ROOT/<class>/*.png) or arrays, decoded and resized once as the runtime does."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from edge_runtime.errors import UserError
+from edge_runtime.errors import ParameterError, UserError
 from edge_runtime.folders import read_class_folder
 from edge_runtime.image import load_resized, resize
 
@@ -194,7 +194,7 @@ class Dataset:
           (rest, split_off), e.g. (train, validation).
         """
         if not 0.0 < fraction < 1.0:
-            raise UserError(f"split fraction {fraction} is not between 0 and 1 (exclusive)")
+            raise ParameterError("fraction", fraction, "must be between 0 and 1 (exclusive)")
         rng = np.random.default_rng(seed)
         keep, take = [], []
         for label in range(len(self.class_names)):
@@ -259,9 +259,9 @@ class Dataset:
         if quarter_turns and self.image_size[0] != self.image_size[1]:
             raise UserError(f"{self.root}: quarter turns need square images, not {self.image_size}")
         if targets not in TARGETS:
-            raise UserError(f"targets {targets!r} is not known; use one of {', '.join(TARGETS)}")
+            raise ParameterError("targets", targets, f"not known; use one of {', '.join(TARGETS)}")
         if mixup and targets == "index":
-            raise UserError("mixup blends targets: use targets 'one_hot' or 'soft'")
+            raise ParameterError("mixup", mixup, "blends targets: use targets 'one_hot' or 'soft'")
         values = self.labels if targets == "index" else self.target_matrix(soft=targets == "soft")
         if not (shuffle or quarter_turns or mixup) and epochs == 1:
             data = tf.data.Dataset.from_tensor_slices((self.images, values))

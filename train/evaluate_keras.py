@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from edge_runtime.errors import UserError, cli_main
+from edge_runtime.errors import ParameterError, UserError, cli_main
 from edge_runtime.files import atomic_write_bytes, atomic_write_text
 from train.class_report import ClassificationReport, classification_report
 from train.dataset import Dataset
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
 
     class_names = read_labels(args.labels or args.model.parent / "labels.txt")
     if args.examples < 1:
-        raise UserError(f"--examples {args.examples} must be at least 1")
+        raise ParameterError("examples", args.examples, "must be at least 1")
     model = _load_model(args.model)
     height, width = (int(d) for d in model.inputs[0].shape[1:3])
     if args.data is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from edge_runtime.errors import UserError
+from edge_runtime.errors import ParameterError
 from train.augmentation import AugmentOptions
 
 LR_SCHEDULES = ("constant", "cosine")
@@ -74,41 +74,47 @@ class Hyperparameters:
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
-            raise UserError(f"epochs {self.epochs} must be at least 1")
+            raise ParameterError("epochs", self.epochs, "must be at least 1")
         if self.batch_size < 1:
-            raise UserError(f"batch size {self.batch_size} must be at least 1")
+            raise ParameterError("batch_size", self.batch_size, "must be at least 1")
         if not self.learning_rate > 0:
-            raise UserError(f"learning rate {self.learning_rate} must be positive")
+            raise ParameterError("learning_rate", self.learning_rate, "must be positive")
         if not 0.0 <= self.validation_split < 1.0:
-            raise UserError(f"validation split {self.validation_split} must be in [0, 1)")
+            raise ParameterError("validation_split", self.validation_split, "must be in [0, 1)")
         if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
-            raise UserError(f"early stopping patience {self.early_stopping_patience} must be at least 1")
+            raise ParameterError(
+                "early_stopping_patience", self.early_stopping_patience, "must be at least 1"
+            )
         if self.monitor not in MONITORS:
-            raise UserError(f"monitor {self.monitor!r} is not known; use one of {', '.join(MONITORS)}")
+            raise ParameterError("monitor", self.monitor, f"not known; use one of {', '.join(MONITORS)}")
         if self.lr_schedule not in LR_SCHEDULES:
-            raise UserError(
-                f"learning-rate schedule {self.lr_schedule!r} is not known; use one of {', '.join(LR_SCHEDULES)}"
+            raise ParameterError(
+                "lr_schedule", self.lr_schedule, f"not known; use one of {', '.join(LR_SCHEDULES)}"
             )
         if not 0 <= self.warmup_epochs < self.epochs:
-            raise UserError(f"warm-up epochs {self.warmup_epochs} must be in [0, epochs {self.epochs})")
+            raise ParameterError(
+                "warmup_epochs", self.warmup_epochs, f"must be in [0, {self.epochs}), fewer than the epochs"
+            )
         if self.warmup_epochs and self.lr_schedule != "cosine":
-            raise UserError(
-                f"warm-up epochs {self.warmup_epochs} need the cosine schedule (--lr-schedule cosine)"
+            raise ParameterError(
+                "warmup_epochs", self.warmup_epochs, "warm-up needs the cosine learning-rate schedule"
             )
         if self.weight_decay < 0:
-            raise UserError(f"weight decay {self.weight_decay} must not be negative")
+            raise ParameterError("weight_decay", self.weight_decay, "must not be negative")
         if self.optimizer not in OPTIMIZERS:
-            raise UserError(f"optimizer {self.optimizer!r} is not known; use one of {', '.join(OPTIMIZERS)}")
+            raise ParameterError(
+                "optimizer", self.optimizer, f"not known; use one of {', '.join(OPTIMIZERS)}"
+            )
         if not 0.0 <= self.label_smoothing < 1.0:
-            raise UserError(f"label smoothing {self.label_smoothing} must be in [0, 1)")
+            raise ParameterError("label_smoothing", self.label_smoothing, "must be in [0, 1)")
         if self.mixup < 0:
-            raise UserError(f"mixup {self.mixup} must not be negative (0 turns it off)")
+            raise ParameterError("mixup", self.mixup, "must not be negative (0 turns it off)")
         if self.fine_tune_epochs < 0:
-            raise UserError(f"fine-tune epochs {self.fine_tune_epochs} must not be negative")
+            raise ParameterError("fine_tune_epochs", self.fine_tune_epochs, "must not be negative")
         if self.fine_tune_layers is not None and self.fine_tune_layers < 1:
-            raise UserError(f"fine-tune layers {self.fine_tune_layers} must be at least 1")
+            raise ParameterError("fine_tune_layers", self.fine_tune_layers, "must be at least 1")
         if self.fine_tune_learning_rate is not None and not self.fine_tune_learning_rate > 0:
-            raise UserError(f"fine-tune learning rate {self.fine_tune_learning_rate} must be positive")
+            raise ParameterError("fine_tune_learning_rate", self.fine_tune_learning_rate, "must be positive")
 
     def targets(self, soft_labels: bool) -> str:
         """What the training pipeline yields (Dataset.gen_tf_dataset): class indices unless

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_runtime.errors import UserError, cli_main
+from edge_runtime.errors import ParameterError, UserError, cli_main
 from labels import builtin_labels_path, read_labels
 from train.applications import keras_home
 from train.cifar import read_cifar_batch
@@ -128,7 +128,7 @@ def _sample(labels: np.ndarray, limit_per_class: int | None, seed: int) -> np.nd
     if limit_per_class is None:
         return np.arange(len(labels))
     if limit_per_class < 1:
-        raise UserError(f"limit per class {limit_per_class} must be at least 1")
+        raise ParameterError("limit_per_class", limit_per_class, "must be at least 1")
     rng = np.random.default_rng(seed)
     keep = [rng.permutation(np.flatnonzero(labels == c))[:limit_per_class] for c in np.unique(labels)]
     return np.sort(np.concatenate(keep))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge_runtime.errors import UserError
+from edge_runtime.errors import ParameterError
 from train.views import check_views
 
 IMAGENET = "imagenet"
@@ -41,13 +41,15 @@ class ModelOptions:
     def __post_init__(self) -> None:
         check_views(self.views)
         if self.image_size is not None and self.image_size <= 0:
-            raise UserError(f"image size {self.image_size} must be a positive number of pixels")
+            raise ParameterError("image_size", self.image_size, "must be a positive number of pixels")
         if self.dropout is not None and not 0.0 <= self.dropout < 1.0:
-            raise UserError(f"dropout {self.dropout} must be in [0, 1)")
+            raise ParameterError("dropout", self.dropout, "must be in [0, 1)")
         if self.alpha <= 0:
-            raise UserError(f"alpha {self.alpha} must be positive")
+            raise ParameterError("alpha", self.alpha, "must be positive")
         if self.weights is not None and not self.weights:
-            raise UserError("weights '' is empty; use 'imagenet', a weights file path, or leave it unset")
+            raise ParameterError(
+                "weights", self.weights, "empty; use 'imagenet', a weights file path, or None (random)"
+            )
 
     @property
     def pretrained(self) -> bool:

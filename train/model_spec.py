@@ -10,7 +10,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from edge_runtime.errors import UserError
+from edge_runtime.errors import ParameterError, UserError
 from train.applications import CAFFE, MINUS1_1, RAW, BaseNetwork, build_application
 from train.architectures import build_ann, build_cnn, build_cnn_bn, build_cnn_cifar10, build_cnn_res
 from train.model_options import IMAGENET, ModelOptions, check_weights_file
@@ -71,25 +71,33 @@ class ModelSpec:
         size = self.default_size if options.image_size is None else options.image_size
         if self.allowed_sizes is not None and size not in self.allowed_sizes:
             allowed = ", ".join(map(str, self.allowed_sizes))
-            raise UserError(f"image size {size} is not supported by {self.name}; use one of {allowed}")
+            raise ParameterError("image_size", size, f"not supported by {self.name}; use one of {allowed}")
         if not self.min_size <= size <= self.max_size:
-            raise UserError(
-                f"image size {size} is out of range for {self.name}; use {self.min_size}..{self.max_size}"
+            raise ParameterError(
+                "image_size", size, f"out of range for {self.name}; use {self.min_size}..{self.max_size}"
             )
         if self.alphas and options.alpha not in self.alphas:
             allowed = ", ".join(map(str, self.alphas))
-            raise UserError(f"alpha {options.alpha} is not supported by {self.name}; use one of {allowed}")
+            raise ParameterError(
+                "alpha", options.alpha, f"not supported by {self.name}; use one of {allowed}"
+            )
         if not self.alphas and options.alpha != 1.0:
-            raise UserError(f"model {self.name} has no width multiplier; leave alpha at 1.0")
+            raise ParameterError(
+                "alpha", options.alpha, f"model {self.name} has no width multiplier; leave it at 1.0"
+            )
         if options.weights == IMAGENET:
             if self.imagenet_alphas is None:
-                raise UserError(
-                    f"model {self.name} has no ImageNet weights; use --weights none or a weights file"
+                raise ParameterError(
+                    "weights",
+                    IMAGENET,
+                    f"model {self.name} has no ImageNet weights; use none or a weights file",
                 )
             if self.alphas and options.alpha not in self.imagenet_alphas:
                 allowed = ", ".join(map(str, self.imagenet_alphas))
-                raise UserError(
-                    f"{self.name} has no ImageNet weights for alpha {options.alpha}; use one of {allowed}"
+                raise ParameterError(
+                    "alpha",
+                    options.alpha,
+                    f"{self.name} has no ImageNet weights for it; use one of {allowed}",
                 )
         dropout = self.default_dropout if options.dropout is None else options.dropout
         return dataclasses.replace(

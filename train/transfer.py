@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from edge_runtime.errors import UserError
+from edge_runtime.errors import ParameterError
 
 if TYPE_CHECKING:
     import keras
@@ -17,9 +17,11 @@ if TYPE_CHECKING:
 def check_fine_tuning(spec: ModelSpec, options: ModelOptions, hparams: Hyperparameters) -> None:
     """Raises UserError when fine-tuning epochs are asked for a model without a pretrained base."""
     if hparams.fine_tune_epochs and not (spec.has_base and options.pretrained):
-        raise UserError(
-            f"fine-tuning unfreezes a pretrained base: {spec.name} needs --weights imagenet or a weights file "
-            "(and a model with a base) for --fine-tune-epochs"
+        raise ParameterError(
+            "fine_tune_epochs",
+            hparams.fine_tune_epochs,
+            f"fine-tuning unfreezes a pretrained base: {spec.name} needs ImageNet weights or a weights file "
+            "(and a model with a base)",
         )
 
 

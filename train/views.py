@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from edge_runtime.errors import UserError
+from edge_runtime.errors import ParameterError
 
 if TYPE_CHECKING:
     import keras
@@ -17,9 +17,9 @@ VIEWS = (1, 2, 4)
 
 
 def check_views(views: int) -> None:
-    """Raises UserError unless `views` is one of VIEWS (the views need a square input)."""
+    """Raises ParameterError unless `views` is one of VIEWS (the views need a square input)."""
     if views not in VIEWS:
-        raise UserError(f"views {views} is not supported; use one of {', '.join(map(str, VIEWS))}")
+        raise ParameterError("views", views, f"not supported; use one of {', '.join(map(str, VIEWS))}")
 
 
 def _transpose(x: keras.KerasTensor, name: str) -> keras.KerasTensor:
@@ -61,7 +61,7 @@ def average_views(model: keras.Model, views: int) -> keras.Model:
         return model
     height, width, channels = model.input_shape[1:]
     if height != width:
-        raise UserError(f"views {views} need a square input, not {height}x{width}")
+        raise ParameterError("views", views, f"more than one view needs a square input, not {height}x{width}")
     inputs = keras.Input((height, width, channels), name="image")
     images = [inputs, _transpose(inputs, "view_transpose")]
     if views == 4:

@@ -1,4 +1,5 @@
-"""Every conversion mode: Keras agreement, tensor types, file names, the clients that accept or reject it, bad input."""
+"""Every conversion mode: Keras agreement, tensor types, file names, the clients that accept or reject it (the
+registry, its --help section and docs table), and bad options reported under their flags."""
 
 from __future__ import annotations
 
@@ -136,13 +137,15 @@ def test_task_library_and_mediapipe_load_every_supported_mode(mode_models, sized
 @pytest.mark.slow
 @pytest.mark.clients
 def test_int8_io_is_rejected_by_the_task_library_and_mediapipe(mode_models, sized_test_images):
+    from convert.modes import ConvertOptions
+
+    mode = ConvertOptions("int8", "int8").mode
     clients = run_clients(mode_models["int8_int8"], sized_test_images[:1])
-    # The messages the README quotes.
-    assert clients["task_library"]["error"].endswith(
-        "Requested one of these types: kTfLiteUint8/kTfLiteFloat32, got INT8."
-    )
-    assert clients["mediapipe"]["error"].endswith("Requested one of these types: uint8/float32, got INT8.")
-    assert "Type mismatch for input tensor" in clients["task_library"]["error"]
+    # The errors the modes table quotes.
+    for client in ("task_library", "mediapipe"):
+        support = mode.support(client)
+        assert not support.loads and support.error
+        assert clients[client]["error"].endswith(support.error)
 
 
 # --- options and bad input -------------------------------------------------------------------------
@@ -161,35 +164,90 @@ def _one_error_line(proc) -> str:
     [
         (
             ["--quantize", "float16", "--io", "uint8"],
-            "--io uint8 needs --quantize int8; float16 models take float32",
+            "error: --io 'uint8': float16 models take float32 input and output; integer I/O needs int8",
         ),
         (
             ["--quantize", "dynamic", "--io", "int8"],
-            "--io int8 needs --quantize int8; dynamic models take float32",
+            "error: --io 'int8': dynamic models take float32 input and output",
         ),
-        (["--io", "float32"], "--io float32 with --quantize int8 is not full-integer; use --io uint8"),
-        (["--calibration-images", "0"], "--calibration-images 0 must be at least 1"),
+        (["--io", "float32"], "error: --io 'float32': int8 quantization is full-integer"),
+        (["--calibration-images", "0"], "error: --calibration-images 0: must be at least 1"),
     ],
 )
-def test_invalid_combinations_are_refused_before_anything_loads(tmp_path, flags, message):
-    proc = run_module(
-        "convert", "--model", str(tmp_path / "m.keras"), "--out", str(tmp_path / "o"), *flags, check=False
-    )
-    assert message in _one_error_line(proc)
-    assert not (tmp_path / "o").exists()
+def test_invalid_combinations_are_refused_under_their_flags_before_anything_loads(
+    tmp_path, capsys, flags, message
+):
+    from convert.__main__ import main
+
+    out = tmp_path / "o"
+    assert main(["--model", str(tmp_path / "m.keras"), "--out", str(out), *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message) and err.count("error:") == 1, err
+    assert not out.exists()
 
 
-def test_default_io_follows_the_mode():
-    from convert.modes import ConvertOptions, task_library_accepts
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"quantize": "int4"},
+            "quantize='int4': not a quantization; use one of int8, float16, dynamic, float32",
+        ),
+        ({"io_type": "int16"}, "io_type='int16': not an I/O type; use one of uint8, int8, float32"),
+        ({"quantize": "float32", "io_type": "int8"}, "io_type='int8': float32 models take float32 input"),
+        ({"calibration_images": True}, "calibration_images=True: must be at least 1"),
+    ],
+)
+def test_the_library_names_its_parameters(kwargs, message):
+    from convert.modes import ConvertOptions
+    from edge_runtime.errors import ParameterError
+
+    with pytest.raises(ParameterError) as caught:
+        ConvertOptions(**kwargs)
+    assert str(caught.value).startswith(message)
+
+
+def test_default_io_follows_the_mode_and_clients_follow_the_input_depth():
+    from convert.modes import ConvertOptions, clients
 
     assert ConvertOptions().io_type == "uint8" and ConvertOptions("float16").io_type == "float32"
-    assert [task_library_accepts(ConvertOptions(q, io)) for (q, io), _ in MODES.values()] == [
-        True,
-        False,
-        True,
-        True,
-        True,
-    ]
+    assert "TFLite Task Library" in clients(ConvertOptions()) and "Coral Edge TPU" in clients(
+        ConvertOptions()
+    )
+    assert clients(ConvertOptions("int8", "int8")) == clients(ConvertOptions(), channels=1)[1:]
+    assert clients(ConvertOptions("float16"), channels=1) == (
+        "CPU interpreters (edge_runtime, ai-edge-litert, tflite-runtime)",
+    )
+
+
+def test_the_help_and_the_docs_table_come_from_the_registry(capsys):
+    from convert.__main__ import _parser
+    from convert.modes import main
+    from convert.modes_table import modes_help, modes_table_markdown
+
+    assert modes_help() in _parser().format_help()
+    assert main([]) == 0
+    printed = capsys.readouterr().out
+    assert printed == modes_table_markdown() + "\n"
+    row = next(line for line in printed.splitlines() if line.startswith("| `int8` / `int8` |"))
+    assert "`model_int8_int8io.tflite`" in row and row.count("**no**") == 3
+    assert "Requested one of these types: uint8/float32, got INT8." in row
+
+
+def test_docs_convert_md_holds_the_current_table():
+    docs = Path(__file__).resolve().parents[2] / "docs" / "convert.md"
+    if not docs.is_file():
+        pytest.skip(
+            f"{docs} does not exist yet; the modes table goes there between <!-- modes-table --> markers"
+        )
+    from convert.modes_table import modes_table_markdown
+
+    text = docs.read_text(encoding="utf-8")
+    assert "<!-- modes-table -->\n" in text and "\n<!-- /modes-table -->" in text, f"{docs}: no table markers"
+    block = text.split("<!-- modes-table -->\n", 1)[1].split("\n<!-- /modes-table -->", 1)[0]
+    assert block == modes_table_markdown(), (
+        f"{docs}: stale modes table; paste `python -m convert.modes` between the markers"
+    )
 
 
 def _main(capsys, *args: str) -> tuple[int, str]:
@@ -296,7 +354,9 @@ def test_depth_1_models_are_converted_with_grayscale_metadata(gray_export):
 @pytest.mark.slow
 @pytest.mark.clients
 def test_depth_1_models_are_rejected_by_the_task_library_and_mediapipe(gray_export, sized_test_images):
+    from convert.modes import RGB_ONLY_CLIENTS, RGB_ONLY_ERROR
+
     _, out = gray_export
     clients = run_clients(out / "model_int8.tflite", sized_test_images[:1])
-    for client in ("task_library", "mediapipe"):
-        assert clients[client]["error"] == "ValueError: Only RGB color space is supported for now."
+    for client in RGB_ONLY_CLIENTS:
+        assert clients[client]["error"] == RGB_ONLY_ERROR

@@ -95,6 +95,7 @@ def ten_classes(tmp_path_factory):
     return root, converted.stdout
 
 
+@pytest.mark.slow
 def test_gate_table_and_model_card_show_top5(ten_classes):
     root, gate_output = ten_classes
     header = gate_output.splitlines()[1].split()
@@ -110,6 +111,7 @@ def test_gate_table_and_model_card_show_top5(ten_classes):
     assert "| top-5 accuracy |" in (root / "tflite" / "MODEL_CARD.md").read_text()
 
 
+@pytest.mark.slow
 def test_evaluate_reports_top5_confident_accuracy_and_the_curve(ten_classes):
     root, _ = ten_classes
     out = root / "evaluation" / "evaluation.json"

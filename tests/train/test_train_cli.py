@@ -22,6 +22,7 @@ def _train_args(data: Path, out: Path, *extra: str) -> list[str]:
     return ["train", "--data", str(data), "--out", str(out), "--image-size", "64", "--seed", "0", *extra]
 
 
+@pytest.mark.slow
 def test_cli_trains_on_elpv_and_writes_every_artifact(elpv_subset, tmp_path):
     out = tmp_path / "model"
     proc = run_module(
@@ -134,10 +135,11 @@ def _too_few(root: Path) -> Path:
         (_loose_images, "{root}: no class folders; it holds image files directly"),
         (_unreadable_class, "{root}/bad: class 'bad' has no readable images"),
         (_one_class, "{root}: only one class folder ('only')"),
-        (
+        pytest.param(  # found when fitting starts, after the child has started TensorFlow
             _too_few,
             "{root}: only 4 training images (after the validation split), fewer than the batch size "
             f"{Hyperparameters().batch_size}",
+            marks=pytest.mark.slow,
         ),
     ],
 )
@@ -152,13 +154,24 @@ def test_dataset_mistakes_are_one_line_naming_the_folder(tmp_path, make, message
     ("extra", "message"),
     [
         (["--model", "resnet"], f"error: unknown model 'resnet'; valid models: {', '.join(MODEL_SPECS)}"),
-        (["--model", "mobilenet_v2", "--image-size", "100"], "error: image size 100 is not supported by"),
-        (["--epochs", "0"], "error: epochs 0 must be at least 1"),
-        (["--flip", "none", "--rotation", "0.9"], "error: rotation 0.9 must be in [0, 0.5]"),
-        (["--model", "cnn", "--weights", "imagenet"], "error: model cnn has no ImageNet weights"),
+        (
+            ["--model", "mobilenet_v2", "--image-size", "100"],
+            "error: --image-size 100: not supported by mobilenet_v2",
+        ),
+        (["--epochs", "0"], "error: --epochs 0: must be at least 1"),
+        (["--patience", "0"], "error: --patience 0: must be at least 1"),
+        (
+            ["--warmup-epochs", "2"],
+            "error: --warmup-epochs 2: warm-up needs the cosine learning-rate schedule",
+        ),
+        (["--flip", "none", "--rotation", "0.9"], "error: --rotation 0.9: must be in [0, 0.5]"),
+        (
+            ["--model", "cnn", "--weights", "imagenet"],
+            "error: --weights 'imagenet': model cnn has no ImageNet weights",
+        ),
     ],
 )
-def test_option_mistakes_are_one_line(tmp_path, extra, message):
+def test_option_mistakes_are_one_line_under_their_flags(tmp_path, extra, message):
     line = _one_error_line(run_module(*_train_args(tmp_path, tmp_path / "out"), *extra, check=False))
     assert line.startswith(message), line
 
@@ -180,6 +193,7 @@ def offline(monkeypatch, tmp_path):
     return home
 
 
+@pytest.mark.slow
 def test_imagenet_weights_that_cannot_be_downloaded_name_the_file_and_where_it_goes(
     elpv_subset, tmp_path, offline
 ):
@@ -199,6 +213,7 @@ def test_imagenet_weights_that_cannot_be_downloaded_name_the_file_and_where_it_g
     )
 
 
+@pytest.mark.slow
 def test_weights_files_that_are_missing_or_do_not_fit_are_one_line(elpv_subset, tmp_path):
     import keras
 
@@ -223,7 +238,10 @@ def test_weights_files_that_are_missing_or_do_not_fit_are_one_line(elpv_subset, 
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--fine-tune-epochs", "1"], "error: fine-tuning unfreezes a pretrained base: cnn needs --weights"),
+        (
+            ["--fine-tune-epochs", "1"],
+            "error: --fine-tune-epochs 1: fine-tuning unfreezes a pretrained base: cnn needs ImageNet weights",
+        ),
         (
             ["--resume"],
             "error: {out}/checkpoints/state.json: no checkpoint to resume; train into {out} without",

@@ -81,7 +81,7 @@ def test_split_is_stratified_seeded_and_disjoint(folder):
 
 def test_split_rejects_a_bad_fraction(folder):
     data = Dataset.from_folder(folder, image_size=(8, 8))
-    with pytest.raises(ValueError, match=r"split fraction 1.0 is not between 0 and 1"):
+    with pytest.raises(ValueError, match=r"fraction=1.0: must be between 0 and 1"):
         data.split(1.0)
 
 

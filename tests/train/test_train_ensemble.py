@@ -35,6 +35,7 @@ def _saved(folder: Path, seed: int, labels: list[str] = ELPV) -> Path:
     return folder / "model.keras"
 
 
+@pytest.mark.slow
 def test_the_ensemble_is_the_mean_of_its_members_and_reloads(tmp_path):
     members = [_member(seed) for seed in range(3)]
     x = np.random.default_rng(0).integers(0, 256, (5, SIZE, SIZE, 3)).astype(np.float32)
@@ -55,6 +56,7 @@ def test_members_must_be_two_or_more_and_alike():
         average_models([_member(0), _member(1, size=48)])
 
 
+@pytest.mark.slow
 def test_cli_writes_the_ensemble_and_scores_it_on_the_validation_split(elpv_subset, tmp_path):
     paths = [_saved(tmp_path / f"m{seed}", seed) for seed in (0, 1)]
     out = tmp_path / "ensemble"
@@ -69,6 +71,7 @@ def test_cli_writes_the_ensemble_and_scores_it_on_the_validation_split(elpv_subs
     assert model.output_shape == (None, 2) and len(model.layers) == 4  # input, 2 members, average
 
 
+@pytest.mark.slow
 def test_cli_mistakes_are_one_line(tmp_path):
     good = _saved(tmp_path / "good", 0)
     other = _saved(tmp_path / "other", 1, labels=["ok", "bad"])

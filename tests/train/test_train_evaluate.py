@@ -66,6 +66,7 @@ def test_figures_are_pngs():
     assert list(pick_examples(15, 4)) == [0, 1, 2, 3]
 
 
+@pytest.mark.slow
 def test_evaluate_cli_writes_metrics_confusion_and_prediction_grid(trained_model, elpv_subset, tmp_path):
     out = tmp_path / "eval"
     proc = run_module(
@@ -92,14 +93,23 @@ def test_evaluate_cli_writes_metrics_confusion_and_prediction_grid(trained_model
     )
 
 
-def test_evaluate_cli_mistakes_are_one_line(trained_model, tmp_path):
-    proc = run_module(
-        *("train.evaluate_keras", "--model", str(tmp_path / "nope.keras"), "--data", str(tmp_path)),
-        *("--out", str(tmp_path / "o"), "--labels", str(trained_model / "labels.txt")),
-        check=False,
-    )
+def test_evaluate_cli_mistakes_are_one_line(tmp_path):
+    (tmp_path / "labels.txt").write_text("defective\nfunctional\n")
+    args = ["--model", str(tmp_path / "nope.keras"), "--data", str(tmp_path), "--out", str(tmp_path / "o")]
+    args += ["--labels", str(tmp_path / "labels.txt")]
+    proc = run_module("train.evaluate_keras", *args, check=False)
     assert proc.returncode == 2
     assert (
         proc.stderr.strip().splitlines()[-1]
         == f"error: {tmp_path}/nope.keras: no such Keras model (train one first: python -m train)"
     )
+    assert not (tmp_path / "o").exists()
+
+
+def test_evaluate_cli_reports_a_bad_value_under_its_flag(tmp_path, capsys):
+    from train.evaluate_keras import main
+
+    (tmp_path / "labels.txt").write_text("defective\nfunctional\n")
+    args = ["--model", str(tmp_path / "m.keras"), "--data", str(tmp_path), "--out", str(tmp_path / "o")]
+    assert main([*args, "--labels", str(tmp_path / "labels.txt"), "--examples", "0"]) == 2
+    assert capsys.readouterr().err == "error: --examples 0: must be at least 1\n"

@@ -71,6 +71,7 @@ def test_balanced_class_weights():
     assert balanced_class_weights(np.array([0, 0]), 2)[1] == 0.0
 
 
+@pytest.mark.slow
 def test_the_lowest_validation_loss_epoch_is_kept_and_checkpointed(tmp_path):
     data = _noise_dataset(96)
     # Without label smoothing, so the recorded val_loss is the plain cross-entropy evaluate() gives.
@@ -104,6 +105,7 @@ def test_the_lowest_validation_loss_epoch_is_kept_and_checkpointed(tmp_path):
     }
 
 
+@pytest.mark.slow
 def test_early_stopping_ends_the_run_and_keeps_the_best_epoch(tmp_path):
     hparams = Hyperparameters(
         epochs=12, batch_size=16, learning_rate=3e-3, seed=1, validation_split=0.25, early_stopping_patience=2
@@ -114,6 +116,7 @@ def test_early_stopping_ends_the_run_and_keeps_the_best_epoch(tmp_path):
     assert result.completed
 
 
+@pytest.mark.slow
 def test_without_validation_or_class_weights(tmp_path):
     hparams = Hyperparameters(
         epochs=2, batch_size=16, validation_split=0.0, class_weights=False, augmentation=AugmentOptions.none()
@@ -127,6 +130,7 @@ def test_without_validation_or_class_weights(tmp_path):
     assert (tmp_path / "training_curves.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_seeded_runs_reproduce_and_a_resumed_run_matches_an_uninterrupted_one(tmp_path):
     data = _learnable_dataset()
     spec, options = get_spec("cnn"), ModelOptions(model="cnn", image_size=SIZE)
@@ -164,6 +168,7 @@ def test_seeded_runs_reproduce_and_a_resumed_run_matches_an_uninterrupted_one(tm
         train(data, spec, options, hparams, tmp_path / "never", resume=True)
 
 
+@pytest.mark.slow
 def test_augmentation_stays_out_of_the_saved_model_and_its_int8_tflite(tmp_path):
     from convert.converter import ConvertOptions, convert
     from convert.tflite_graph import read_graph
@@ -196,6 +201,7 @@ def test_images_at_the_wrong_size_are_refused(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_splits_batches_over_two_logical_cpus(tmp_path):
     # Logical devices must be configured before TensorFlow starts, hence a fresh process.
     script = textwrap.dedent(
@@ -258,6 +264,7 @@ def _free_ports(count: int) -> list[int]:
     return ports
 
 
+@pytest.mark.slow
 def test_multi_worker_training_across_two_local_processes(elpv_subset, tmp_path):
     ports = _free_ports(2)
     cluster = {"worker": [f"localhost:{port}" for port in ports]}

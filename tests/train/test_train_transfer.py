@@ -87,6 +87,7 @@ class _BaseAfterFirstEpoch(keras.callbacks.Callback):
             self.weights = [np.asarray(w) for w in find_base(self.model).get_weights()]
 
 
+@pytest.mark.slow
 def test_frozen_base_then_fine_tuning_trains_only_the_top_of_the_base(tmp_path, base_weights):
     path, original = base_weights
     hparams = _hparams(fine_tune_epochs=1, fine_tune_layers=12, fine_tune_learning_rate=1e-4)
@@ -110,6 +111,7 @@ def test_frozen_base_then_fine_tuning_trains_only_the_top_of_the_base(tmp_path, 
     assert config["fine_tune_from_epoch"] == 2 and config["epochs_run"] == 2
 
 
+@pytest.mark.slow
 def test_unfreeze_top_defaults_to_a_third_and_keeps_batch_norm_frozen(base_weights):
     model = get_spec(MODEL).build(_options(base_weights[0]), 2)
     base = find_base(model)
@@ -126,7 +128,10 @@ def test_unfreeze_top_defaults_to_a_third_and_keeps_batch_norm_frozen(base_weigh
 
 
 def test_fine_tuning_needs_a_pretrained_base(tmp_path):
-    with pytest.raises(UserError, match=rf"fine-tuning unfreezes a pretrained base: {MODEL} needs --weights"):
+    with pytest.raises(
+        UserError,
+        match=rf"fine_tune_epochs=1: fine-tuning unfreezes a pretrained base: {MODEL} needs ImageNet weights",
+    ):
         train(
             _data(),
             get_spec(MODEL),

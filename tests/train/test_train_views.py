@@ -47,6 +47,7 @@ def test_the_average_over_views_is_the_mean_of_the_model_on_each_view(tmp_path, 
     np.testing.assert_allclose(again.predict(x, verbose=0), want, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_four_views_convert_to_int8_with_plain_ops_and_agree_with_float():
     from convert.converter import ConvertOptions, convert
     from convert.tflite_graph import read_graph
@@ -72,15 +73,16 @@ def test_four_views_convert_to_int8_with_plain_ops_and_agree_with_float():
 def test_one_view_is_the_model_and_bad_views_are_refused():
     model = _model()
     assert average_views(model, 1) is model
-    with pytest.raises(UserError, match=r"views 3 is not supported; use one of 1, 2, 4"):
+    with pytest.raises(UserError, match=r"views=3: not supported; use one of 1, 2, 4"):
         average_views(model, 3)
-    with pytest.raises(UserError, match=r"views 8 is not supported"):
+    with pytest.raises(UserError, match=r"views=8: not supported"):
         ModelOptions(views=8)
     flat = keras.Sequential([keras.Input((8, 16, 3)), keras.layers.Flatten(), keras.layers.Dense(2)])
-    with pytest.raises(UserError, match=r"views 2 need a square input, not 8x16"):
+    with pytest.raises(UserError, match=r"views=2: more than one view needs a square input, not 8x16"):
         average_views(flat, 2)
 
 
+@pytest.mark.slow
 def test_training_saves_the_averaged_model(tmp_path):
     rng = np.random.default_rng(0)
     data = Dataset(
