@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.converting import with_metadata
+from benchmarks.instruments.converting import with_metadata
 from conftest import CLIENTS_PYTHON, run_module
 
 

@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from benchmarks.converting import build_tflite, quiet_output
+from benchmarks.instruments.converting import build_tflite, quiet_output
 
 
 def _tiny():

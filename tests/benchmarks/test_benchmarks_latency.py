@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.isolated import measure_in_child
-from benchmarks.latency import LatencyOptions, measure_latency, seeded_input, thread_counts
-from benchmarks.macs import count_macs, keras_macs
+from benchmarks.instruments.isolated import measure_in_child
+from benchmarks.instruments.latency import LatencyOptions, measure_latency, seeded_input, thread_counts
+from benchmarks.instruments.macs import count_macs, keras_macs
 from edge_runtime.errors import UserError
 
 FAST = LatencyOptions(min_runs=5, min_seconds=0.0, warmup_runs=2, warmup_seconds=0.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from benchmarks.machine import INTERESTING_FLAGS, describe_machine, parse_cpuinfo
+from benchmarks.instruments.machine import INTERESTING_FLAGS, describe_machine, parse_cpuinfo
 
 X86_CPUINFO = """\
 processor\t: 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks.peers import PeerOptions, _interleave
+from benchmarks.suite.peers import PeerOptions, _interleave
 
 
 def test_rounds_rotate_the_peer_order_after_a_warm_up_on_every_frame():
@@ -28,7 +28,7 @@ def test_rounds_rotate_the_peer_order_after_a_warm_up_on_every_frame():
 
 
 def test_a_broken_clients_environment_is_reported_and_the_rest_still_timed(tiny_tflite):
-    from benchmarks.peers import run_peers
+    from benchmarks.suite.peers import run_peers
 
     options = PeerOptions(rounds=1, calls_per_round=2, frames=2, clients_python="/bin/false")
     result = run_peers(tiny_tflite["uint8"], options, progress=lambda line: None)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.plan import given_rows
-from benchmarks.plan_measure import UNTRAINED_NOTE, PlanOptions, card_accuracy
-from benchmarks.plan_table import make_plan, markdown, recommend
+from benchmarks.plan.cli import given_rows
+from benchmarks.plan.measure import UNTRAINED_NOTE, PlanOptions, card_accuracy
+from benchmarks.plan.table import make_plan, markdown, recommend
 from conftest import run_module
 
 QUICK = PlanOptions(threads=1, quick=True)

@@ -8,13 +8,13 @@ import shutil
 import numpy as np
 import pytest
 
-from benchmarks.accuracy import float_vs_int8, table_pairs
-from benchmarks.latency import LatencyOptions, measure_latency
-from benchmarks.machine import describe_machine, load
-from benchmarks.mobilenet_table import join_table
-from benchmarks.peers import PeerOptions, run_peers
-from benchmarks.report import write_report
-from benchmarks.table_models import TABLE_MODELS
+from benchmarks.instruments.latency import LatencyOptions, measure_latency
+from benchmarks.instruments.machine import describe_machine, load
+from benchmarks.suite.accuracy import float_vs_int8, table_pairs
+from benchmarks.suite.mobilenet_table import join_table
+from benchmarks.suite.peers import PeerOptions, run_peers
+from benchmarks.suite.report import write_report
+from benchmarks.suite.table_models import TABLE_MODELS
 from conftest import run_module
 
 FAST = LatencyOptions(min_runs=5, min_seconds=0.0, warmup_runs=1, warmup_seconds=0.0)

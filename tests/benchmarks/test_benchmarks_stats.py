@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from benchmarks.stats import ratio, summarize
+from benchmarks.instruments.stats import ratio, summarize
 
 
 def test_summary_of_1_to_100_matches_the_formulas():

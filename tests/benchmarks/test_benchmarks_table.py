@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.accuracy import table_pairs
-from benchmarks.mobilenet_table import TOP1_NOTE, join_row, join_table, latency_at, markdown
-from benchmarks.roofline import ceiling, gmacs_per_second
-from benchmarks.table_models import QUICK_MODELS, TABLE_MODELS, table_model
+from benchmarks.instruments.roofline import ceiling, gmacs_per_second
+from benchmarks.suite.accuracy import table_pairs
+from benchmarks.suite.mobilenet_table import TOP1_NOTE, join_row, join_table, latency_at, markdown
+from benchmarks.suite.table_models import QUICK_MODELS, TABLE_MODELS, table_model
 
 
 def _latency(threads: int, avg: float) -> dict:
@@ -118,10 +118,11 @@ def test_gmacs_per_second():
 
 
 def test_the_smallest_architecture_has_the_published_macs():
-    from benchmarks.macs import keras_macs
-    from benchmarks.table_models import build_keras
+    from benchmarks.instruments.macs import keras_macs
+    from benchmarks.instruments.reference import registry_keras
 
-    model = build_keras(table_model("MobileNet_V1_0.25_128_quant"))
+    row = table_model("MobileNet_V1_0.25_128_quant")
+    model = registry_keras(row.registry, row.size, row.alpha, classes=1000)
     assert model.inputs[0].shape[1:] == (128, 128, 3)
     assert model.outputs[0].shape[-1] == 1000
     assert keras_macs(model) == pytest.approx(14e6, rel=0.05)
@@ -136,7 +137,7 @@ def test_the_ceiling_is_the_best_probe_within_the_thread_budget():
 
 
 def test_the_probe_ceiling_comes_from_its_fastest_run():
-    from benchmarks.run import probe_ceiling
+    from benchmarks.suite.run import probe_ceiling
 
     run = {"threads": 2, "stats": {"min_ms": 2.0, "p50_ms": 4.0}}
     models = {
@@ -147,7 +148,7 @@ def test_the_probe_ceiling_comes_from_its_fastest_run():
 
 
 def test_best_of_repeats_keeps_the_lowest_mean_per_thread_count():
-    from benchmarks.run import best_of
+    from benchmarks.suite.run import best_of
 
     repeats = [
         [_latency(1, 10.0), _latency(2, 9.0)],
