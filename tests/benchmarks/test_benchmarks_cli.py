@@ -78,6 +78,37 @@ def test_unknown_section_and_missing_results_are_one_line_errors(tmp_path):
     assert proc.stderr.strip().endswith("absent.tflite: model file not found; check the path")
 
 
-def test_machine_prints_the_description():
+def test_machine_prints_the_description_and_its_results_folder_name():
     machine = json.loads(run_module("benchmarks", "machine").stdout)
     assert machine["usable_cores"] >= 1 and "simd_flags" in machine
+    assert machine["results_name"] and "/" not in machine["results_name"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("latency", "absent.tflite", "--min-runs", "0"), "error: --min-runs 0: must be 1 or more"),
+        (("run", "--repeats", "0"), "error: --repeats 0: must be 1 or more"),
+        (("camera", "--rounds", "0"), "error: --rounds 0: must be 1 or more"),
+        (
+            ("run", "--machine", "../elsewhere"),
+            "error: --machine '../elsewhere': give a plain folder name, e.g. zen5 or raspberry-pi-5",
+        ),
+    ],
+)
+def test_library_errors_are_reported_under_the_flag(args, message):
+    proc = run_module("benchmarks", *args, check=False)
+    assert proc.returncode == 2 and proc.stderr.strip() == message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "bad"),
+    [("benchmarks.camera_loop", "camera", "--frames"), ("benchmarks.elpv_accuracy", "elpv", "--members")],
+)
+def test_old_spellings_say_what_replaced_them_and_run_it(old, new, bad):
+    proc = run_module(old, bad, "0", check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        f"note: python -m {old} is now python -m benchmarks {new}",
+        f"error: {bad} 0: must be 1 or more",
+    ]

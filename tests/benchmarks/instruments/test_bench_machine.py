@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import json
 
-from benchmarks.instruments.machine import INTERESTING_FLAGS, describe_machine, parse_cpuinfo
+import pytest
+
+from benchmarks.instruments.machine import (
+    INTERESTING_FLAGS,
+    describe_machine,
+    machine_name,
+    parse_cpuinfo,
+    steal_percent,
+)
 
 X86_CPUINFO = """\
 processor\t: 0
@@ -69,3 +77,23 @@ def test_this_machine_is_described_with_every_field():
     assert machine["libraries"]["ai-edge-litert"] is not None
     assert set(machine["load"]) == {"loadavg_1m", "loadavg_5m", "loadavg_15m", "uptime"}
     assert machine["load"]["loadavg_1m"] >= 0
+
+
+def test_steal_is_the_share_of_all_cpu_time():
+    # user nice system idle iowait irq softirq steal: 300 of 1,000 ticks went to other guests.
+    before = [100, 0, 50, 800, 0, 0, 0, 50]
+    after = [300, 0, 100, 1250, 0, 0, 0, 350]
+    assert steal_percent(before, after) == 30.0
+    assert steal_percent([], after) is None and steal_percent(before, before) is None
+
+
+@pytest.mark.parametrize(
+    ("cpu", "name"),
+    [
+        ("AMD EPYC 7R13 Processor", "amd-epyc-7r13"),
+        ("Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz", "intel-xeon-platinum-8375c"),
+        ("Raspberry Pi 5 Model B Rev 1.0", "raspberry-pi-5-model-b"),
+    ],
+)
+def test_the_results_folder_is_named_after_the_cpu(cpu, name):
+    assert machine_name(cpu) == name

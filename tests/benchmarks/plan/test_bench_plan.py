@@ -67,6 +67,7 @@ def _budget_between(measured: list[dict]) -> float:
     return budget
 
 
+@pytest.mark.slow
 def test_rows_carry_measurements_and_card_accuracy(measured):
     fast, slow = measured
     assert fast["p50_ms"] * 20 < slow["p50_ms"]  # the ordering, by far
@@ -77,6 +78,7 @@ def test_rows_carry_measurements_and_card_accuracy(measured):
     assert fast["accuracy_source"] == "model_card.json: 40 test images"
 
 
+@pytest.mark.slow
 def test_budget_between_them_fits_only_the_fast_one(measured):
     budget = _budget_between(measured)
     plan = make_plan(measured, PlanOptions(budget_ms=budget, threads=1, quick=True), 1)
@@ -114,6 +116,7 @@ def test_recommend_prefers_accuracy_then_speed():
     assert recommend([row("a", 1, 0.9, fits=False)]) is None
 
 
+@pytest.mark.slow
 def test_a_candidate_that_could_not_be_built_is_listed_with_its_error(measured):
     broken = {"name": "broken_224_int8", "p50_ms": None, "p99_ms": None, "loop_ms": None, "size_bytes": None}
     plan = make_plan([*measured, {**broken, "error": "cannot be built: no such op"}], QUICK, 1)
@@ -122,6 +125,7 @@ def test_a_candidate_that_could_not_be_built_is_listed_with_its_error(measured):
     assert "| broken_224_int8 | – | – | – | – | – | – | error | – | – |" in markdown(plan)
 
 
+@pytest.mark.slow
 def test_card_accuracy_is_unknown_without_a_matching_card(candidates, tmp_path):
     fast, _ = candidates
     alone = tmp_path / "alone.tflite"
@@ -131,6 +135,7 @@ def test_card_accuracy_is_unknown_without_a_matching_card(candidates, tmp_path):
     assert card_accuracy(alone)[2] == "unknown: model_card.json describes another version of alone.tflite"
 
 
+@pytest.mark.slow
 def test_cli_writes_markdown_and_json(candidates, measured, tmp_path):
     fast, slow = candidates
     budget = _budget_between(measured)
@@ -151,17 +156,23 @@ def test_cli_writes_markdown_and_json(candidates, measured, tmp_path):
     assert markdown in proc.stdout
 
 
-def test_cli_bad_candidates_exit_2_with_one_line(tmp_path):
+def test_cli_bad_candidates_and_options_exit_2_with_one_line_under_the_flag(tmp_path):
     proc = run_module("benchmarks.plan", str(tmp_path / "missing.tflite"), check=False)
     assert proc.returncode == 2 and proc.stderr.strip() == (
         f"error: {tmp_path / 'missing.tflite'}: model file not found; check the path"
     )
+    proc = run_module("benchmarks", "plan", "--budget-ms", "0", str(tmp_path / "missing.tflite"), check=False)
+    assert (
+        proc.returncode == 2
+        and proc.stderr.strip() == "error: --budget-ms 0.0: must be more than 0, e.g. 33 for 30 fps"
+    )
     proc = run_module("benchmarks.plan", "--registry-models", "nope", check=False)
     assert proc.returncode == 2 and proc.stderr.strip().startswith(
-        "error: --registry-models nope: no such model"
+        "error: --registry-models 'nope': no such model"
     )
 
 
+@pytest.mark.slow
 def test_registry_models_are_built_untrained_and_cached(tmp_path):
     work, out = tmp_path / "models", tmp_path / "out"
     args = ("benchmarks.plan", "--quick", "--budget-ms", "1000", "--registry-models", "ann,cnn",

@@ -6,9 +6,15 @@ import numpy as np
 import pytest
 
 from benchmarks.instruments.isolated import measure_in_child
-from benchmarks.instruments.latency import LatencyOptions, measure_latency, seeded_input, thread_counts
+from benchmarks.instruments.latency import (
+    LatencyOptions,
+    interleaved_latency,
+    measure_latency,
+    seeded_input,
+    thread_counts,
+)
 from benchmarks.instruments.macs import count_macs, keras_macs
-from edge_runtime.errors import UserError
+from edge_runtime.errors import ParameterError
 
 FAST = LatencyOptions(min_runs=5, min_seconds=0.0, warmup_runs=2, warmup_seconds=0.0)
 
@@ -88,10 +94,21 @@ def test_seeded_input_is_repeatable_and_covers_the_type_range():
 
 
 def test_bad_options_and_missing_models_say_what_to_fix(tmp_path):
-    with pytest.raises(UserError, match="--runs 0: must be 1 or more"):
+    with pytest.raises(ParameterError, match="^min_runs=0: must be 1 or more$"):
         LatencyOptions(min_runs=0)
+    with pytest.raises(ParameterError, match="^warmup_seconds=-1.0: must be 0 or more$"):
+        LatencyOptions(warmup_seconds=-1.0)
     with pytest.raises(FileNotFoundError, match="model file not found"):
         measure_latency(tmp_path / "absent.tflite", 1, FAST)
+
+
+def test_interleaved_latency_gives_each_model_its_median(tiny_tflite):
+    medians = interleaved_latency(
+        {"a": tiny_tflite["uint8"], "b": tiny_tflite["float32"]}, 1, rounds=3, runs=2
+    )
+    assert set(medians) == {"a", "b"} and all(value > 0 for value in medians.values())
+    with pytest.raises(ParameterError, match="^rounds=0: must be 1 or more$"):
+        interleaved_latency({"a": tiny_tflite["uint8"]}, 1, rounds=0)
 
 
 def test_thread_counts_go_from_one_to_the_cores():

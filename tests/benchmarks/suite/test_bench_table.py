@@ -117,6 +117,7 @@ def test_gmacs_per_second():
     assert gmacs_per_second(1, 0.0) is None
 
 
+@pytest.mark.slow
 def test_the_smallest_architecture_has_the_published_macs():
     from benchmarks.instruments.macs import keras_macs
     from benchmarks.instruments.reference import registry_keras
