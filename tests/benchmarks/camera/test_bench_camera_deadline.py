@@ -7,6 +7,7 @@ import sys
 import time
 
 import pytest
+
 from benchmarks.camera.deadline import loop_run, paced_invoke
 from benchmarks.instruments.frames import write_video
 from benchmarks.instruments.machine import cpu_times
