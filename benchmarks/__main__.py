@@ -19,26 +19,19 @@ from collections.abc import Sequence
 
 from edge_runtime.errors import cli_main
 
-# command: (module, function adding its arguments, function running it, help); modules import lazily.
-COMMANDS = {
-    "run": ("benchmarks.suite.cli", "add_run_arguments", "run_suite",
-            "the whole benchmark: MobileNet table, peers, camera loop, float vs int8, report"),
-    "latency": ("benchmarks.suite.cli", "add_latency_arguments", "run_latency",
-                "benchmark_model-style latency of .tflite files"),
-    "peers": ("benchmarks.suite.cli", "add_peers_arguments", "run_peers_command",
-              "bare invoke vs edge_runtime vs Task Library vs MediaPipe"),
-    "camera": ("benchmarks.camera.cli", "add_arguments", "run",
-               "the camera loop: per-frame cost, 30 fps deadlines, memory (was -m benchmarks.camera_loop)"),
-    "plan": ("benchmarks.plan.cli", "add_plan_arguments", "run_plan",
-             "which model fits a per-frame time budget here, and which to use"),
-    "elpv": ("benchmarks.elpv.cli", "add_arguments", "run",
-             "train, convert and evaluate the ELPV recipe (was -m benchmarks.elpv_accuracy)"),
-    "report": ("benchmarks.suite.cli", "add_report_arguments", "run_report",
-               "re-draw the Markdown report and charts from a results JSON"),
-    "machine": ("benchmarks.suite.cli", None, "run_machine", "print this machine's description as JSON"),
-}  # fmt: skip
+# The modules of the programs; each has SUBCOMMANDS: {name: (add its arguments or None, run it, help)}.
+PROGRAMS = ("benchmarks.suite.cli", "benchmarks.camera.cli", "benchmarks.plan.cli", "benchmarks.elpv.cli")
 # Library parameters whose flag is not `--` + the name with dashes, by command.
 FLAGS = {"plan": {"models": "--registry-models"}}
+
+
+def subcommands() -> dict[str, tuple]:
+    """Every program's subcommands: {name: (add arguments or None, run, help)}, in PROGRAMS' order."""
+    return {
+        name: entry
+        for module in PROGRAMS
+        for name, entry in importlib.import_module(module).SUBCOMMANDS.items()
+    }
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,10 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (module, add, _, help_text) in COMMANDS.items():
+    for name, (add, _, help_text) in subcommands().items():
         sub = commands.add_parser(name, help=help_text, description=help_text)
         if add is not None:
-            getattr(importlib.import_module(module), add)(sub)
+            add(sub)
     return parser
 
 
@@ -58,10 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parses the command line and runs one subcommand; user errors exit 2 with one line, under the flag."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
-    module, _, run, _ = COMMANDS[args.command]
+    _, run, _ = subcommands()[args.command]
     command = shlex.join(["python", "-m", "benchmarks", *argv])
-    runner = getattr(importlib.import_module(module), run)
-    return cli_main(runner, flags=FLAGS.get(args.command))(args, command)
+    return cli_main(run, flags=FLAGS.get(args.command))(args, command)
 
 
 def renamed(old: str, command: str) -> int:

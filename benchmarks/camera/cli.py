@@ -172,3 +172,6 @@ def run(args: argparse.Namespace, command: str) -> int:
     atomic_write_text(out / "camera_loop.md", markdown(results))
     progress(f"wrote {out / 'camera_loop.json'} and {out / 'camera_loop.md'}")
     return 0
+
+
+SUBCOMMANDS = {"camera": (add_arguments, run, "camera loop: per-frame cost, 30 fps deadlines, memory")}

@@ -199,3 +199,6 @@ def run(args: argparse.Namespace, command: str) -> int:
     atomic_write_text(results / "elpv_accuracy.md", markdown(result))
     print(markdown(result))
     return 0
+
+
+SUBCOMMANDS = {"elpv": (add_arguments, run, "train, convert, evaluate and time the ELPV recipe")}

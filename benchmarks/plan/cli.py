@@ -202,3 +202,8 @@ def run_plan(args: argparse.Namespace, command: str = "") -> int:
     json_path, md_path = write_plan(plan, args.out)  # paths in them relative to the repository
     print(f"wrote {md_path} and {json_path}")
     return 0
+
+
+SUBCOMMANDS = {
+    "plan": (add_plan_arguments, run_plan, "which model fits a per-frame time budget here, and which")
+}

@@ -190,3 +190,20 @@ def run_machine(args: argparse.Namespace, command: str) -> int:
 
     print(json.dumps({**describe_machine(), "results_name": machine_name()}, indent=1))
     return 0
+
+
+SUBCOMMANDS = {
+    "run": (add_run_arguments, run_suite, "the whole benchmark: MobileNet table, peers, camera loop, report"),
+    "latency": (add_latency_arguments, run_latency, "benchmark_model-style latency of .tflite files"),
+    "peers": (
+        add_peers_arguments,
+        run_peers_command,
+        "bare invoke vs edge_runtime vs Task Library vs MediaPipe",
+    ),
+    "report": (
+        add_report_arguments,
+        run_report,
+        "re-draw the Markdown report and charts from a results JSON",
+    ),
+    "machine": (None, run_machine, "print this machine's description and results folder name as JSON"),
+}
