@@ -2,7 +2,7 @@
 
 Results are committed and read on other machines, so no absolute path of the machine that made them
 goes in: a path inside the repository is written relative to it (build/tflite/model_int8.tflite,
-.venv-clients/bin/python), one outside it as its last three parts after '…/'.
+.venv-clients/bin/python), one outside it as '…/' and at most its last three parts, never its top folder (/home, /tmp).
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ def results_folder(machine: str) -> Path:
 
 
 def shown_path(path: str | os.PathLike) -> str:
-    """PATH as results show it: relative to the repository, or '…/' and its last three parts outside it."""
+    """PATH as results show it: relative to the repository, or '…/' and its last (up to three) parts outside it."""
     path = Path(os.path.abspath(path))
     if path.is_relative_to(REPO):
         return path.relative_to(REPO).as_posix()
-    return "…/" + "/".join(path.parts[1:][-3:])
+    return "…/" + "/".join(path.parts[2:][-3:])  # never the top folder (/tmp, /home)
 
 
 def relative_paths(value):

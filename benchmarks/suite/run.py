@@ -6,25 +6,21 @@ import datetime
 import functools
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 
 from benchmarks.instruments.converting import build_tflite
-from benchmarks.instruments.isolated import measure_in_child
 from benchmarks.instruments.latency import LatencyOptions, thread_counts
 from benchmarks.instruments.machine import describe_machine, load
-from benchmarks.instruments.macs import count_macs
 from benchmarks.instruments.reference import reference_model
-from benchmarks.instruments.roofline import PROBE_ARCHITECTURE, build_probe_keras, ceiling, gmacs_per_second
+from benchmarks.instruments.roofline import PROBE_ARCHITECTURE, build_probe_keras, ceiling
 from benchmarks.suite import accuracy, camera_section, mobilenet_table, table_models
+from benchmarks.suite.measure import Progress, measure_models, probe_ceiling
 from benchmarks.suite.peers import PeerOptions, run_peers
 from edge_runtime.errors import ParameterError
 from edge_runtime.interpreter import usable_cores
 
 SECTIONS = ("table", "probe", "default", "peers", "camera", "accuracy")
 PEER_MODEL = "MobileNet_V1_1.0_224_quant"
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -137,66 +133,6 @@ def _build(options: RunOptions, progress: Progress) -> dict[str, dict]:
     return models
 
 
-def best_of(repeats: list[list[dict]]) -> list[dict]:
-    """Per thread count, the repeat with the lowest mean (as timeit keeps the best of its repeats).
-
-    Each result gets 'repeat_means_ms', every repeat's mean, so the spread stays visible.
-
-    Args:
-      repeats: One list of LatencyResult dicts (one per thread count) per repeat.
-    """
-    by_threads: dict[int, list[dict]] = {}
-    for results in repeats:
-        for result in results:
-            by_threads.setdefault(result["threads"], []).append(result)
-    best = []
-    for threads in sorted(by_threads):
-        candidates = by_threads[threads]
-        chosen = min(candidates, key=lambda r: r["stats"]["avg_ms"])
-        best.append({**chosen, "repeat_means_ms": [r["stats"]["avg_ms"] for r in candidates]})
-    return best
-
-
-def _measure(
-    models: dict[str, dict], threads: list[int], latency: LatencyOptions, repeats: int, progress: Progress
-) -> None:
-    """Counts MACs and measures every model (each in a child process), in place.
-
-    The models take turns, repeat after repeat, so a burst of load from other processes hits
-    one repeat of each rather than every run of one model; the best repeat is kept.
-    """
-    runs: dict[str, list[list[dict]]] = {name: [] for name in models}
-    for entry in models.values():
-        macs = count_macs(entry["path"])
-        entry.update(macs=macs.total, macs_by_op=macs.by_op)
-    for repeat in range(1, repeats + 1):
-        for index, (name, entry) in enumerate(models.items(), start=1):
-            progress(f"latency repeat {repeat}/{repeats} ({index}/{len(models)}) {name}, threads {threads}")
-            runs[name].append(measure_in_child(entry["path"], threads, latency))
-    for name, entry in models.items():
-        entry["latency"] = best_of(runs[name])
-        for result in entry["latency"]:
-            # The median run: on a shared machine preempted runs would drag a mean-based rate down.
-            result["gmacs_per_s"] = gmacs_per_second(entry["macs"], result["stats"]["p50_ms"])
-
-
-def probe_ceiling(models: dict[str, dict]) -> dict[str, dict[str, float]]:
-    """The probes' GMAC/s by quantization and threads, from their fastest run: {'int8': {'1': 95.0}, ...}.
-
-    The fastest run, not the median: a ceiling is the best the machine and runtime reach, and on
-    a shared machine the fastest runs are the ones other jobs left alone (on a quiet machine the
-    two are close).
-    """
-    by_quantization: dict[str, dict[str, float]] = {}
-    for entry in models.values():
-        if entry.get("kind") == "probe" and entry.get("latency"):
-            by_quantization[entry["quantize"]] = {
-                str(r["threads"]): gmacs_per_second(entry["macs"], r["stats"]["min_ms"])
-                for r in entry["latency"]
-            }
-    return by_quantization
-
-
 def run_all(options: RunOptions, command: str, progress: Progress | None = None) -> dict:
     """Runs every section not skipped and returns the JSON-ready results (the caller writes them).
 
@@ -221,7 +157,7 @@ def run_all(options: RunOptions, command: str, progress: Progress | None = None)
     models = _build(options, progress)
     repeats = options.repeats or (1 if options.quick else 3)
     results["settings"]["repeats"] = repeats
-    _measure(models, threads, latency, repeats, progress)
+    measure_models(models, threads, latency, repeats, progress)
     results["models"] = models
     results["probe_gmacs_per_s"] = probe_ceiling(models)
     at_top = {q: ceiling(by, max(threads)) for q, by in results["probe_gmacs_per_s"].items()}

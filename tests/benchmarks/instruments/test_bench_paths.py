@@ -24,6 +24,7 @@ def test_paths_inside_the_repository_become_relative_and_others_lose_their_root(
         "note": "1/60 s apart, GMAC/s, p50 / p95",
     }
     assert shown_path("/tmp/pytest-7/model0/m.tflite") == "…/pytest-7/model0/m.tflite"
+    assert shown_path("/tmp/out") == "…/out"  # never the top folder
 
 
 def test_the_results_folder_is_one_plain_name_under_benchmarks_results():

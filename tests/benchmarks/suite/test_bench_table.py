@@ -138,7 +138,7 @@ def test_the_ceiling_is_the_best_probe_within_the_thread_budget():
 
 
 def test_the_probe_ceiling_comes_from_its_fastest_run():
-    from benchmarks.suite.run import probe_ceiling
+    from benchmarks.suite.measure import probe_ceiling
 
     run = {"threads": 2, "stats": {"min_ms": 2.0, "p50_ms": 4.0}}
     models = {
@@ -149,7 +149,7 @@ def test_the_probe_ceiling_comes_from_its_fastest_run():
 
 
 def test_best_of_repeats_keeps_the_lowest_mean_per_thread_count():
-    from benchmarks.suite.run import best_of
+    from benchmarks.suite.measure import best_of
 
     repeats = [
         [_latency(1, 10.0), _latency(2, 9.0)],
