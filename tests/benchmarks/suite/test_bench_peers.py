@@ -1,8 +1,13 @@
-"""Peers take turns: every round runs each peer once, the order rotating, on consecutive frames."""
+"""Peers take turns: every round runs each peer once, the order rotating; the option dataclasses name bad parameters."""
 
 from __future__ import annotations
 
+import pytest
+
+from benchmarks.plan.models import RegistryOptions
 from benchmarks.suite.peers import PeerOptions, _interleave
+from benchmarks.suite.run import SECTIONS, RunOptions
+from edge_runtime.errors import ParameterError
 
 
 def test_rounds_rotate_the_peer_order_after_a_warm_up_on_every_frame():
@@ -38,3 +43,21 @@ def test_a_broken_clients_environment_is_reported_and_the_rest_still_timed(tiny_
     assert peers["invoke_floor"]["stats"]["count"] == 2
     assert peers["edge_runtime"]["stats"]["count"] == 2
     assert result["frame_size"] == [640, 480]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: PeerOptions(calls_per_round=0), "calls_per_round=0: must be 1 or more"),
+        (
+            lambda: RunOptions(skip=("tables",)),
+            "skip=tables: unknown section; choose from " + ",".join(SECTIONS),
+        ),
+        (lambda: RunOptions(calibration_images=0), "calibration_images=0: must be 1 or more"),
+        (lambda: RegistryOptions(classes=1), "classes=1: need at least 2"),
+    ],
+)
+def test_option_errors_name_the_parameter(make, message):
+    with pytest.raises(ParameterError) as raised:
+        make()
+    assert str(raised.value) == message
