@@ -40,8 +40,6 @@ def camera_markdown(section: dict | None, chart_files: dict[str, str]) -> str:
     title = "## Camera loop (640x480, 30 fps, 33 ms budget)"
     if not section:
         return f"{title}\n\n_Skipped in this run._"
-    if "missing" in section:
-        return f"{title}\n\n_Not measured: {section['missing']}._"
     rows = []
     for run in section.get("runs", []):
         s = run.get("summary", {})

@@ -68,7 +68,6 @@ def results(tiny_tflite, tmp_path_factory) -> dict:
         "probe_gmacs_per_s": {"int8": {"1": 100.0, "2": 190.0}},
         "mobilenet_table": table,
         "peers": [{"name": "model_int8", **peers}],
-        "camera_loop": {"missing": "benchmarks.camera_loop was not run in this test"},
         "float_vs_int8": accuracy,
         "load_at_end": load(),
     }
@@ -120,7 +119,7 @@ def test_report_files_parse_and_show_the_tables(results, tmp_path):
     assert "70.0% (not reproduced)" in text
     assert "| model_int8 | 2 |" in text  # the latency table
     assert "| invoke_floor |" in text and "skipped: clients' environment not found" in text
-    assert "Not measured: benchmarks.camera_loop was not run in this test" in text
+    assert "## Camera loop (640x480, 30 fps, 33 ms budget)\n\n_Skipped in this run._" in text
     assert "| model_int8 | 72.50% |" in text
     assert "![MobileNet table, published vs measured](unit_mobilenet_table.png)" in text
     assert ("machine was loaded" in text) != ("machine was quiet" in text)
