@@ -9,11 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks.instruments.frames import FRAME_HEIGHT, FRAME_WIDTH
 from conftest import REPO
-
-WIDTH, HEIGHT = FRAME_WIDTH, FRAME_HEIGHT
-
 
 SUMMARY = re.compile(
     r"summary: (\d+) captured, (\d+) processed, (\d+) dropped, (\d+) missed the ([\d.]+) ms budget; "

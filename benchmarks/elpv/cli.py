@@ -25,7 +25,7 @@ from pathlib import Path
 
 from benchmarks.elpv.report import PUBLISHED, REFERENCE, TRAIN_BUDGET_SECONDS
 from benchmarks.instruments.paths import REPO, RESULTS
-from edge_runtime.errors import ParameterError
+from edge_runtime.errors import ParameterError, UserError
 from edge_runtime.files import atomic_write_text
 
 NOTES = RESULTS / "zen5" / "elpv_accuracy.notes.md"
@@ -53,7 +53,7 @@ def _run(command: list[str], log: Path) -> float:
             env=os.environ | {"PYTHONPATH": str(REPO)},
         )
     if proc.returncode != 0:
-        raise SystemExit(f"error: {' '.join(command[:4])} failed (exit {proc.returncode}); see {log}")
+        raise UserError(f"{' '.join(command[:4])} failed (exit {proc.returncode}); see {log}")
     return time.monotonic() - start
 
 
@@ -89,20 +89,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace, command: str) -> int:
-    """Runs the benchmark and writes the results."""
-    from benchmarks.elpv.metrics import int8_metrics, kept_validation_accuracy
-    from benchmarks.elpv.report import markdown
-    from benchmarks.instruments.latency import interleaved_latency
-    from benchmarks.instruments.machine import load
-    from benchmarks.instruments.paths import relative_paths
-    from benchmarks.instruments.reference import reference_model
-    from benchmarks.suite.cli import results_dir
-
-    if args.members < 1:
-        raise ParameterError("members", args.members, "must be 1 or more")
-    out, data = args.out.resolve(), args.data.resolve()
-    out.mkdir(parents=True, exist_ok=True)
+def pipeline_commands(args: argparse.Namespace, out: Path, data: Path) -> tuple[list, list[list], list, list]:
+    """The pipeline's own commands: export ELPV, train (each member, then the ensemble), convert, evaluate."""
     py = sys.executable
     recipe = shlex.split(args.train_args) if args.train_args else TRAIN_ARGS
     members = args.members
@@ -140,6 +128,25 @@ def run(args: argparse.Namespace, command: str) -> int:
         ),
         *("--data", str(data / "test"), "--out", str(out / "evaluation.json")),
     ]
+    return export, train_commands, convert_command, evaluate_command
+
+
+def run(args: argparse.Namespace, command: str) -> int:
+    """Runs the benchmark and writes the results."""
+    from benchmarks.elpv.metrics import int8_metrics, kept_validation_accuracy
+    from benchmarks.elpv.report import markdown
+    from benchmarks.instruments.latency import interleaved_latency
+    from benchmarks.instruments.machine import load
+    from benchmarks.instruments.paths import relative_paths
+    from benchmarks.instruments.reference import reference_model
+    from benchmarks.suite.cli import results_dir
+
+    if args.members < 1:
+        raise ParameterError("members", args.members, "must be 1 or more")
+    out, data = args.out.resolve(), args.data.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    export, train_commands, convert_command, evaluate_command = pipeline_commands(args, out, data)
+    members, model_dir = args.members, out / "model"
     commands = [export, *train_commands, convert_command, evaluate_command]
     _run(export, out / "data.log")
     results = results_dir(args, args.results)
