@@ -34,7 +34,7 @@ class ImageSet:
 
 
 def elpv_files(count: int, seed: int | None = None) -> list[Path]:
-    """`count` cell images of the installed elpv-dataset, half defective (probability >= 0.5), half functional.
+    """`count` cell images of the installed elpv-dataset, half defective, half functional (as train.elpv splits them).
 
     Args:
       count: How many (1 or more); with fewer files than that, the sample repeats in the same order.
@@ -47,10 +47,12 @@ def elpv_files(count: int, seed: int | None = None) -> list[Path]:
         raise ParameterError("count", count, "need at least one image")
     if importlib.util.find_spec("elpv_dataset") is None:
         return []
+    from train.elpv import DEFECT_THRESHOLD, read_elpv_labels
+
     data = Path(str(resources.files("elpv_dataset") / "data"))
-    rows = [line.split() for line in (data / "labels.csv").read_text().splitlines() if line.strip()]
-    defective = [data / path for path, probability, _ in rows if float(probability) >= 0.5]
-    functional = [data / path for path, probability, _ in rows if float(probability) < 0.5]
+    rows = read_elpv_labels(data)
+    defective = [data / path for path, probability in rows if probability >= DEFECT_THRESHOLD]
+    functional = [data / path for path, probability in rows if probability < DEFECT_THRESHOLD]
     chosen = []
     for files, wanted in ((defective, count // 2), (functional, count - count // 2)):
         order = np.arange(len(files)) if seed is None else np.random.default_rng(seed).permutation(len(files))
