@@ -14,14 +14,14 @@ from benchmarks.instruments.clients import ClientsWorker
 from benchmarks.instruments.stats import summarize
 from edge_runtime.camera.preprocess import FramePreprocessor
 from edge_runtime.classify import get_classes
-from edge_runtime.common import set_input
+from edge_runtime.common import input_size, set_input
 from edge_runtime.interpreter import make_interpreter
 from edge_runtime.metadata import read_labels
 from edge_runtime.timing import time_invokes
 
 
 def per_frame_cost(
-    model: Path, frames: list[np.ndarray], threads: int, rounds: int, clients_python: str
+    model: Path, frames: list[np.ndarray], threads: int, rounds: int, clients_python: str | None
 ) -> dict:
     """End to end (640x480 BGR frame -> top-3) vs bare invoke() vs the Task Library's classify().
 
@@ -32,8 +32,9 @@ def per_frame_cost(
     """
     interpreter = make_interpreter(model, num_threads=threads)
     labels = read_labels(model.read_bytes())
-    prepare = FramePreprocessor(224, 224)
-    rgb = np.empty((224, 224, 3), np.uint8)
+    width, height = input_size(interpreter)
+    prepare = FramePreprocessor(width, height)
+    rgb = np.empty((height, width, 3), np.uint8)
     names = ("end_to_end", "invoke", "preprocess", "invoke_in_end_to_end", "top_k", "area_filter")
     rows: dict[str, list[float]] = {name: [] for name in names}
     rows.update(task_library_classify=[], task_library_with_tensor_image=[])
@@ -50,7 +51,8 @@ def per_frame_cost(
                 peer.close()
                 peer, missing = None, f"the Task Library rejected the model: {missing}"
         else:
-            missing = f"{clients_python} not found (make clients builds the clients' environment)"
+            where = f"{clients_python} not found" if clients_python else "no --clients-python"
+            missing = f"{where} (make clients builds the clients' environment)"
         if peer is not None:
             classify_only, with_image = (
                 peer.runner("task_library", prepared=True),
@@ -68,7 +70,7 @@ def per_frame_cost(
                 done = time.perf_counter()
                 (bare_ms,) = time_invokes(interpreter).runs_ms
                 bare = time.perf_counter()
-                small = cv2.resize(frame, (224, 224), interpolation=cv2.INTER_AREA)
+                small = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
                 set_input(interpreter, cv2.cvtColor(small, cv2.COLOR_BGR2RGB, dst=rgb))
                 interpreter.invoke()
                 get_classes(interpreter, 3, 0.0, labels)

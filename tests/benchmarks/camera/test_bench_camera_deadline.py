@@ -41,3 +41,18 @@ def test_paced_invoke_times_every_invocation_at_the_camera_pace(tiny_tflite):
     assert run["invoke_ms"]["count"] == 12 and 0 < run["invoke_ms"]["p50_ms"] <= run["invoke_ms"]["max_ms"]
     # Every call takes some time, so a zero budget counts all 12 (no timing is asserted).
     assert run["over_budget"] == 12 and run["threads"] == 1
+
+
+def test_per_frame_cost_splits_end_to_end_and_says_why_the_task_library_is_missing(tiny_tflite, tmp_path):
+    from benchmarks.camera.per_frame import per_frame_cost
+    from benchmarks.instruments.frames import decode_video
+
+    frames = decode_video(write_video(tmp_path / "cells.mp4", frames=4, hold=1, cells=2))
+    cost = per_frame_cost(tiny_tflite["uint8"], frames, 1, 2, clients_python=None)
+    for path in ("end_to_end", "invoke", "preprocess", "invoke_in_end_to_end", "top_k", "area_filter"):
+        assert cost[path]["count"] == 4 * 2, path
+    assert cost["end_to_end"]["avg_ms"] > cost["top_k"]["avg_ms"] > 0
+    assert cost["ratio_median"] == cost["end_to_end"]["p50_ms"] / cost["invoke"]["p50_ms"]
+    assert (
+        cost["task_library_missing"] == "no --clients-python (make clients builds the clients' environment)"
+    )
