@@ -26,12 +26,16 @@ FLAGS = {"plan": {"models": "--registry-models"}}
 
 
 def subcommands() -> dict[str, tuple]:
-    """Every program's subcommands: {name: (add arguments or None, run, help)}, in PROGRAMS' order."""
-    return {
-        name: entry
-        for module in PROGRAMS
-        for name, entry in importlib.import_module(module).SUBCOMMANDS.items()
-    }
+    """Every program's subcommands: {name: (add arguments or None, run, help, description)}.
+
+    A program with one subcommand describes it with its module docstring; the suite's use their help line.
+    """
+    found = {}
+    for module in map(importlib.import_module, PROGRAMS):
+        for name, (add, run, help_text) in module.SUBCOMMANDS.items():
+            alone = len(module.SUBCOMMANDS) == 1
+            found[name] = (add, run, help_text, module.__doc__ if alone else help_text)
+    return found
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,8 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (add, _, help_text) in subcommands().items():
-        sub = commands.add_parser(name, help=help_text, description=help_text)
+    for name, (add, _, help_text, description) in subcommands().items():
+        sub = commands.add_parser(
+            name,
+            help=help_text,
+            description=description,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         if add is not None:
             add(sub)
     return parser
@@ -51,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parses the command line and runs one subcommand; user errors exit 2 with one line, under the flag."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
-    _, run, _ = subcommands()[args.command]
+    _, run, _, _ = subcommands()[args.command]
     command = shlex.join(["python", "-m", "benchmarks", *argv])
     return cli_main(run, flags=FLAGS.get(args.command))(args, command)
 
