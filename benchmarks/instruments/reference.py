@@ -12,23 +12,23 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import sys
 from pathlib import Path
 
 from benchmarks.instruments.converting import BuiltModel, build_tflite
+from benchmarks.instruments.paths import REPO
 
 REFERENCE_WORK_DIR = Path("build/benchmarks/models")
 
 
 def registry_fingerprint() -> str:
-    """SHA-256 of the source of the train modules the registry loads, so an edited model is rebuilt."""
-    import train.model_spec  # noqa: F401  (loads the modules that define the models)
+    """SHA-256 of train/'s source files, so a model whose definition was edited is converted again.
 
+    The whole package, not the modules loaded so far: those depend on what ran before in the
+    process (a calibration sample loads train.elpv), and the cache key must not.
+    """
     digest = hashlib.sha256()
-    for name in sorted(n for n in sys.modules if n == "train" or n.startswith("train.")):
-        path = getattr(sys.modules[name], "__file__", None)
-        if path and Path(path).is_file():
-            digest.update(name.encode() + b"\0" + Path(path).read_bytes())
+    for path in sorted((REPO / "train").rglob("*.py")):
+        digest.update(path.relative_to(REPO).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
