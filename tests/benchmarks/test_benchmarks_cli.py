@@ -117,3 +117,14 @@ def test_old_spellings_say_what_replaced_them_and_run_it(old, new, bad):
         f"note: python -m {old} is now python -m benchmarks {new}",
         f"error: {bad} 0: must be 1 or more",
     ]
+
+
+def test_results_go_to_the_machine_folder_unless_a_folder_is_given():
+    from argparse import Namespace
+
+    from benchmarks.instruments.machine import machine_name
+    from benchmarks.suite.cli import results_dir
+
+    assert results_dir(Namespace(machine=None), None) == Path("benchmarks/results") / machine_name()
+    assert results_dir(Namespace(machine="zen5"), None) == Path("benchmarks/results/zen5")
+    assert results_dir(Namespace(machine="zen5"), "build/x") == Path("build/x")
