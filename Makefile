@@ -88,11 +88,12 @@ classify: $(INT8) | $(VENV)/.installed
 edgetpu: $(INT8) | $(VENV)/.installed
 	$(PY) -m convert.edgetpu --model $(INT8) --force
 
-# Latency like benchmark_model, the MobileNet table beside TFLite's published one, peers, camera loop.
+# Latency like benchmark_model, the MobileNet table beside TFLite's published one, peers, camera loop,
+# into benchmarks/results/<machine>/ (MACHINE=name picks the folder; default: named after the CPU).
 # QUICK=1: a 1-minute smoke run into build/benchmarks/quick (the committed results stay as they are).
 benchmark: setup clients
-	$(PY) -m benchmarks run $(if $(QUICK),--quick --out $(BUILD)/benchmarks/quick) --build $(BUILD) \
-		--work-dir $(BUILD)/benchmarks/models --clients-python $(CURDIR)/$(CLIENTS_VENV)/bin/python
+	$(PY) -m benchmarks run $(if $(QUICK),--quick --out $(BUILD)/benchmarks/quick) $(if $(MACHINE),--machine $(MACHINE)) \
+		--build $(BUILD) --work-dir $(BUILD)/benchmarks/models --clients-python $(CLIENTS_VENV)/bin/python
 
 PLAN_BUDGET_MS ?= 33
 PLAN_ARGS ?=

@@ -40,16 +40,11 @@ def measure_latency(model: bytes, image: np.ndarray, threads: int, runs: int = 2
     """Median, min and max milliseconds of `runs` invokes after `warmup`, through edge_runtime."""
     from edge_runtime.common import set_input
     from edge_runtime.interpreter import make_interpreter
+    from edge_runtime.timing import time_invokes
 
     interpreter = make_interpreter(model, num_threads=threads)
     set_input(interpreter, image)
-    for _ in range(warmup):
-        interpreter.invoke()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        interpreter.invoke()
-        times.append(1000.0 * (time.perf_counter() - start))
+    times = time_invokes(interpreter, runs, warmup_runs=warmup).runs_ms
     return {
         "threads": threads,
         "median_ms": round(float(np.median(times)), 4),

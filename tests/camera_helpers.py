@@ -1,4 +1,4 @@
-"""Camera test helpers: ELPV images, 640x480 30 fps videos written from them, and running the camera CLI."""
+"""Camera test helpers: running the camera CLI and reading its summary (frames and videos: benchmarks.instruments.frames)."""
 
 from __future__ import annotations
 
@@ -7,60 +7,9 @@ import re
 import select
 import subprocess
 import sys
-from importlib import resources
 from pathlib import Path
 
-import cv2
-import numpy as np
-
 from conftest import REPO
-from edge_runtime.image import load_rgb
-
-WIDTH, HEIGHT, FPS = 640, 480, 30
-
-
-def elpv_images(count: int) -> list[Path]:
-    """`count` ELPV cell images from the elpv-dataset package, half defective and half functional."""
-    data = Path(str(resources.files("elpv_dataset") / "data"))
-    rows = [line.split() for line in (data / "labels.csv").read_text().splitlines() if line.strip()]
-    defective = [data / path for path, probability, _ in rows if float(probability) >= 0.5]
-    functional = [data / path for path, probability, _ in rows if float(probability) < 0.5]
-    half = count // 2
-    return defective[:half] + functional[: count - half]
-
-
-def camera_frame(rgb: np.ndarray, index: int) -> np.ndarray:
-    """A 640x480 BGR frame showing one cell, at a position and size that drift like a handheld camera."""
-    frame = np.full((HEIGHT, WIDTH, 3), 24, np.uint8)
-    side = 360 + (index * 7) % 100
-    x, y = 40 + (index * 13) % (WIDTH - side - 40), (HEIGHT - side) // 2
-    frame[y : y + side, x : x + side] = cv2.resize(rgb, (side, side), interpolation=cv2.INTER_AREA)
-    return cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)
-
-
-def write_video(path: Path, frames: int, fourcc: str = "mp4v", hold: int = 4) -> Path:
-    """Writes a 640x480 30 fps video of ELPV cells, each held for `hold` frames."""
-    images = [load_rgb(p) for p in elpv_images(12)]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), FPS, (WIDTH, HEIGHT))
-    assert writer.isOpened(), f"OpenCV cannot write {fourcc} video"
-    for index in range(frames):
-        writer.write(camera_frame(images[(index // hold) % len(images)], index))
-    writer.release()
-    return path
-
-
-def decode_video(path: Path) -> list[np.ndarray]:
-    """Every frame of a video as OpenCV decodes it (BGR), the pixels the camera loop receives."""
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    capture.release()
-    return frames
-
 
 SUMMARY = re.compile(
     r"summary: (\d+) captured, (\d+) processed, (\d+) dropped, (\d+) missed the ([\d.]+) ms budget; "

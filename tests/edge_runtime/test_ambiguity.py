@@ -9,8 +9,10 @@ import sys
 import cv2
 import numpy as np
 import pytest
-from camera_helpers import camera_frame, cli_env, elpv_images, summary_counts
+from camera_helpers import cli_env, summary_counts
 
+from benchmarks.instruments.frames import camera_frame
+from benchmarks.instruments.frames import elpv_files as elpv_images
 from conftest import REPO
 from edge_runtime.ambiguity import AmbiguityRule, ambiguous_mask, judge, top_two
 from edge_runtime.camera.loop import LoopOptions, run_loop

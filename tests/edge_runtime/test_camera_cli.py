@@ -10,8 +10,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from camera_helpers import FPS, HEIGHT, WIDTH, camera, decode_video, summary_counts, write_video
+from camera_helpers import camera, summary_counts
 
+from benchmarks.instruments.frames import FPS, decode_video, write_video
+from benchmarks.instruments.frames import FRAME_HEIGHT as HEIGHT
+from benchmarks.instruments.frames import FRAME_WIDTH as WIDTH
 from conftest import run_edge_runtime_without_heavy_imports
 from edge_runtime.classify import classify_image
 from edge_runtime.interpreter import make_interpreter

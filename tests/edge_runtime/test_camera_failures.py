@@ -14,16 +14,9 @@ from pathlib import Path
 
 import cv2
 import pytest
-from camera_helpers import (
-    camera,
-    camera_command,
-    cli_env,
-    decode_video,
-    summary_counts,
-    wait_for_line,
-    write_video,
-)
+from camera_helpers import camera, camera_command, cli_env, summary_counts, wait_for_line
 
+from benchmarks.instruments.frames import decode_video, write_video
 from conftest import REPO
 
 

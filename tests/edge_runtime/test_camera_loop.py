@@ -8,8 +8,9 @@ import threading
 import cv2
 import numpy as np
 import pytest
-from camera_helpers import camera_frame, elpv_images, write_video
 
+from benchmarks.instruments.frames import camera_frame, write_video
+from benchmarks.instruments.frames import elpv_files as elpv_images
 from edge_runtime.camera.exchange import FrameExchange
 from edge_runtime.camera.loop import LoopOptions, run_loop
 from edge_runtime.camera.overlay import draw_overlay

@@ -8,8 +8,9 @@ import sys
 import textwrap
 
 import pytest
-from camera_helpers import REPO, camera, cli_env, summary_counts, write_video
+from camera_helpers import REPO, camera, cli_env, summary_counts
 
+from benchmarks.instruments.frames import write_video
 from edge_runtime.__main__ import build_parser
 from edge_runtime.camera.priority import set_priority
 from edge_runtime.errors import UserError

@@ -1,0 +1,132 @@
+"""The camera loop against the clock: the real loop on a 30 fps video, and bare invoke() at the camera's pace."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from benchmarks.instruments.frames import FPS, write_video
+from benchmarks.instruments.machine import cpu_times, load, steal_percent
+from benchmarks.instruments.memory import current_rss_mb
+from benchmarks.instruments.paths import shown_path
+from benchmarks.instruments.stats import summarize
+from edge_runtime.camera.loop import LoopOptions, run_loop, warm_up
+from edge_runtime.camera.priority import reset_priority, set_priority
+from edge_runtime.camera.sources import SourceOptions, open_source
+from edge_runtime.interpreter import make_interpreter, usable_cores
+from edge_runtime.metadata import read_labels
+from edge_runtime.timing import time_invokes
+
+BUDGET_MS = 33.0
+WORK = Path("build/benchmarks/camera")
+RSS_EVERY = 500  # results between resident-memory samples
+
+
+def cells_video(frames: int, seed: int = 0, work: Path = WORK) -> Path:
+    """WORK/cells_640x480_30fps_FRAMES.mp4 (written once): 40 seeded ELPV cells drifting, each held 5 frames."""
+    path = work / f"cells_640x480_30fps_{frames}.mp4"
+    return path if path.is_file() else write_video(path, frames, hold=5, cells=40, seed=seed + 1)
+
+
+def loop_run(
+    model: Path, video: Path, frames: int, workers: int, threads: int, priority: str = "normal", **source
+) -> dict:
+    """The real loop on the video at its 30 fps: counters, latency percentiles, every latency, steal, RSS.
+
+    `priority` (edge_runtime.camera.priority) is set before the interpreters are made, so the loop's
+    threads inherit it, and reset afterwards. `sample_rss=True` samples resident memory every 500
+    results; other keyword arguments are SourceOptions (e.g. loop=True).
+
+    Raises:
+      UserError: The priority is not permitted (realtime needs root or CAP_SYS_NICE).
+    """
+    sample_rss = source.pop("sample_rss", False)
+    latencies: list[float] = []
+    misses: list[dict] = []
+    samples: list[tuple[int, float | None]] = []
+
+    def on_result(r) -> None:
+        latencies.append(r.latency_ms)
+        if r.missed:
+            misses.append(
+                {
+                    "frame": r.frame_id,
+                    "latency_ms": round(r.latency_ms, 2),
+                    "invoke_ms": round(r.inference_ms, 2),
+                }
+            )
+        if sample_rss and len(latencies) % RSS_EVERY == 0:
+            samples.append((r.frame_id, current_rss_mb()))
+
+    cpu_before = cpu_times()
+    described = set_priority(priority)
+    try:
+        interpreters = [make_interpreter(model, num_threads=threads) for _ in range(workers)]
+        before = current_rss_mb()
+        options = LoopOptions(budget_ms=BUDGET_MS, top_k=3, max_frames=frames, status_interval_s=0)
+        summary = run_loop(
+            interpreters, open_source(str(video), SourceOptions(**source)), options,
+            read_labels(model.read_bytes()), on_result,
+        )  # fmt: skip
+        del interpreters
+    finally:
+        reset_priority()
+    return {
+        "workers": workers,
+        "threads": threads,
+        "priority": described,
+        "summary": summary.to_dict(),
+        "latencies_ms": [round(v, 3) for v in latencies],
+        "misses": misses,
+        "steal_percent": steal_percent(cpu_before, cpu_times()),
+        "rss_mb": {"before": before, "after": current_rss_mb(), "samples": samples},
+    }
+
+
+def paced_invoke(
+    model: Path, frames: int, threads: int, budget_ms: float = BUDGET_MS, fps: float = FPS
+) -> dict:
+    """Bare `invoke()` alone at the camera's pace (no capture, preprocessing or loop): the floor for misses.
+
+    Whatever the loop does, a frame misses when its `invoke()` alone takes longer than the budget;
+    this counts how often that happens on this machine at `fps` invocations per second.
+    """
+    interpreter = make_interpreter(model, num_threads=threads)
+    warm_up(interpreter)
+    times, cpu_before, start = [], cpu_times(), time.monotonic()
+    for index in range(frames):
+        delay = start + index / fps - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        times += time_invokes(interpreter).runs_ms
+    return {
+        "threads": threads,
+        "frames": frames,
+        "invoke_ms": asdict(summarize(times)),
+        "over_budget": sum(t > budget_ms for t in times),
+        "steal_percent": steal_percent(cpu_before, cpu_times()),
+    }
+
+
+def run_for_report(models: dict, quick: bool, seed: int, progress: Callable[[str], None]) -> dict:
+    """The camera-loop section of `python -m benchmarks run`: every .tflite model, 1 and 2 workers, 33 ms budget."""
+    video = cells_video(300, seed)
+    frames, runs = (60 if quick else 300), []
+    cores = usable_cores()
+    for name, entry in models.items():
+        path = Path(entry["path"])
+        if path.suffix != ".tflite":
+            continue
+        for workers, threads in ((1, cores), (2, max(1, cores // 2))):
+            progress(
+                f"camera loop: {name}, {workers} worker(s) x {threads} thread(s), {frames} frames at 30 fps"
+            )
+            run = loop_run(path, video, frames, workers, threads)
+            runs.append({"model": name, **run, "load": load()})
+    return {
+        "video": f"{shown_path(video)}: 640x480, 30 fps, ELPV cells",
+        "budget_ms": BUDGET_MS,
+        "runs": runs,
+    }

@@ -1,0 +1,1 @@
+"""The old spelling `python -m benchmarks.elpv_accuracy`: now `python -m benchmarks elpv` (benchmarks.elpv)."""

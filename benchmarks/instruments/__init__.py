@@ -1,0 +1,1 @@
+"""The shared instruments of every benchmark: timing, statistics, machine, memory, frames, models, clients."""

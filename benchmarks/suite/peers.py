@@ -1,0 +1,193 @@
+"""One model, the same frames, four ways: bare invoke(), edge_runtime, Task Library, MediaPipe; interleaved."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.instruments.clients import CLIENTS, ClientsWorker, RunCalls
+from benchmarks.instruments.frames import camera_frames
+from benchmarks.instruments.paths import shown_path
+from benchmarks.instruments.stats import ratio, summarize
+from edge_runtime.errors import ParameterError
+
+PEER_DESCRIPTIONS = {
+    "invoke_floor": "interpreter.invoke() alone, input already resized and set (the floor)",
+    "edge_runtime": "edge_runtime.classify_image: 640x480 frame -> resize -> set_input -> invoke -> top-k",
+    "task_library": "TFLite Task Library ImageClassifier.classify(TensorImage) on the 640x480 frame",
+    "mediapipe": "MediaPipe Tasks ImageClassifier.classify(mp.Image) on the 640x480 frame",
+}
+
+
+@dataclass(frozen=True)
+class PeerOptions:
+    """How the peers are run.
+
+    Attributes:
+      rounds: Rounds; each round runs every peer once, in a rotated order.
+      calls_per_round: Classifications per peer per round.
+      frames: Distinct 640x480 frames, cycled through.
+      threads: Interpreter threads for the floor, edge_runtime and the Task Library (MediaPipe's
+        Python API has no thread setting; its CPU use is reported instead).
+      top_k: Classes asked for.
+      seed: Seeds the frame sample.
+      clients_python: Python of the clients' environment; None skips the two clients.
+    """
+
+    rounds: int = 10
+    calls_per_round: int = 20
+    frames: int = 30
+    threads: int = 1
+    top_k: int = 5
+    seed: int = 0
+    clients_python: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("rounds", "calls_per_round", "frames", "threads", "top_k"):
+            if getattr(self, name) < 1:
+                raise ParameterError(name, getattr(self, name), "must be 1 or more")
+
+
+def _timed(
+    call: Callable[[int], object], count: int, prepare: Callable[[int], None] | None = None
+) -> RunCalls:
+    """A RunCalls that times `call(frame_index)`; `prepare(frame_index)` runs untimed first."""
+
+    def run(calls: int, start: int) -> tuple[list[float], float, float]:
+        times = []
+        cpu, wall = time.process_time(), time.perf_counter()
+        for i in range(calls):
+            index = (start + i) % count
+            if prepare is not None:
+                prepare(index)
+            tick = time.perf_counter_ns()
+            call(index)
+            times.append((time.perf_counter_ns() - tick) / 1e6)
+        return times, time.process_time() - cpu, time.perf_counter() - wall
+
+    return run
+
+
+def _local_peers(model: Path, frames: np.ndarray, options: PeerOptions) -> dict[str, RunCalls]:
+    """The floor and edge_runtime, each on its own interpreter in this process."""
+    from edge_runtime.classify import classify_image
+    from edge_runtime.common import input_size, set_input
+    from edge_runtime.image import resize
+    from edge_runtime.interpreter import make_interpreter
+    from edge_runtime.metadata import read_labels
+
+    floor = make_interpreter(model, num_threads=options.threads)
+    width, height = input_size(floor)
+    sized = [resize(frame, width, height) for frame in frames]
+    edge = make_interpreter(model, num_threads=options.threads)
+    labels = read_labels(model.read_bytes())
+    count = len(frames)
+    return {
+        "invoke_floor": _timed(
+            lambda _i: floor.invoke(), count, prepare=lambda i: set_input(floor, sized[i])
+        ),
+        "edge_runtime": _timed(
+            lambda i: classify_image(edge, frames[i], top_k=options.top_k, labels=labels), count
+        ),
+    }
+
+
+def run_peers(
+    model: str | os.PathLike, options: PeerOptions = PeerOptions(), progress: Callable[[str], None] = print
+) -> dict:
+    """Runs the peers on one model, interleaved round by round, and summarizes each.
+
+    Every round runs each peer for `calls_per_round` calls, the order rotating by one each
+    round, so machine noise (other processes, clock changes) falls on all peers alike.
+
+    Args:
+      model: A .tflite with metadata (the clients need it).
+      options: Rounds, calls, threads and the clients' Python.
+      progress: Receives one line per round.
+
+    Returns:
+      JSON-ready: model, frames source, options, and per peer its description, stats, ratio of
+      its p50 and mean to the floor's, CPU cores busy (CPU time / wall time), or why it was skipped.
+    """
+    model = Path(model)
+    frames = camera_frames(options.frames, options.seed)
+    runners = _local_peers(model, frames.images, options)
+    skipped: dict[str, str] = {}
+    worker = None
+    with tempfile.TemporaryDirectory(prefix="peers-") as tmp:
+        if options.clients_python is None or not Path(options.clients_python).exists():
+            reason = f"clients' environment not found at {options.clients_python} (make clients builds it)"
+            skipped.update(task_library=reason, mediapipe=reason)
+        else:
+            try:
+                worker = ClientsWorker(
+                    options.clients_python, model, frames.images, Path(tmp), options.threads, options.top_k
+                )
+            except RuntimeError as err:  # The clients' environment is broken: report it, time the rest.
+                skipped.update(task_library=str(err), mediapipe=str(err))
+            for client in CLIENTS:
+                if worker is None:
+                    break
+                if client in worker.ready["errors"]:
+                    skipped[client] = f"rejected the model: {worker.ready['errors'][client]}"
+                else:
+                    runners[client] = worker.runner(client)
+        try:
+            results = _interleave(runners, options, progress)
+        finally:
+            if worker is not None:
+                worker.close()
+    return _summarize(model, frames.source, options, results, skipped)
+
+
+def _interleave(runners: dict[str, RunCalls], options: PeerOptions, progress: Callable[[str], None]) -> dict:
+    """Warms every peer up on all frames, then runs the rounds in rotated order."""
+    names = list(runners)
+    for name in names:
+        runners[name](options.frames, 0)
+    collected = {name: {"times": [], "cpu": 0.0, "wall": 0.0} for name in names}
+    for round_index in range(options.rounds):
+        shift = round_index % len(names)
+        for name in names[shift:] + names[:shift]:
+            times, cpu, wall = runners[name](options.calls_per_round, round_index * options.calls_per_round)
+            entry = collected[name]
+            entry["times"] += times
+            entry["cpu"] += cpu
+            entry["wall"] += wall
+        medians = ", ".join(
+            f"{n} {np.median(collected[n]['times']):.2f}" for n in names if collected[n]["times"]
+        )
+        progress(f"  peers round {round_index + 1}/{options.rounds}: p50 ms so far: {medians}")
+    return collected
+
+
+def _summarize(model: Path, source: str, options: PeerOptions, results: dict, skipped: dict) -> dict:
+    floor = summarize(results["invoke_floor"]["times"]) if results.get("invoke_floor") else None
+    peers = {}
+    for name in PEER_DESCRIPTIONS:
+        if name in skipped or name not in results:
+            peers[name] = {"description": PEER_DESCRIPTIONS[name], "skipped": skipped.get(name, "not run")}
+            continue
+        entry = results[name]
+        stats = summarize(entry["times"])
+        peers[name] = {
+            "description": PEER_DESCRIPTIONS[name],
+            "stats": asdict(stats),
+            "p50_vs_floor": ratio(stats.p50_ms, floor.p50_ms if floor else None),
+            "avg_vs_floor": ratio(stats.avg_ms, floor.avg_ms if floor else None),
+            "cpu_cores_busy": entry["cpu"] / entry["wall"] if entry["wall"] > 0 else None,
+        }
+    return {
+        "model": shown_path(model),
+        "frames": source,
+        "frame_size": [640, 480],
+        "options": {k: v for k, v in asdict(options).items() if k != "clients_python"},
+        "clients_python": None if options.clients_python is None else shown_path(options.clients_python),
+        "peers": peers,
+    }

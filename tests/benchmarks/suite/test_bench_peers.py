@@ -1,0 +1,63 @@
+"""Peers take turns: every round runs each peer once, the order rotating; the option dataclasses name bad parameters."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.plan.models import RegistryOptions
+from benchmarks.suite.peers import PeerOptions, _interleave
+from benchmarks.suite.run import SECTIONS, RunOptions
+from edge_runtime.errors import ParameterError
+
+
+def test_rounds_rotate_the_peer_order_after_a_warm_up_on_every_frame():
+    calls: list[tuple[str, int, int]] = []
+
+    def runner(name):
+        def run(count: int, start: int):
+            calls.append((name, count, start))
+            return [1.0] * count, 0.0, 0.001
+
+        return run
+
+    options = PeerOptions(rounds=3, calls_per_round=4, frames=7)
+    lines: list[str] = []
+    collected = _interleave({n: runner(n) for n in ("a", "b", "c")}, options, lines.append)
+    warm_up, rounds = calls[:3], calls[3:]
+    assert warm_up == [("a", 7, 0), ("b", 7, 0), ("c", 7, 0)]
+    assert [name for name, _, _ in rounds] == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
+    assert {start for name, _, start in rounds if name == "a"} == {0, 4, 8}
+    assert all(count == 4 for _, count, _ in rounds)
+    assert {name: len(entry["times"]) for name, entry in collected.items()} == {"a": 12, "b": 12, "c": 12}
+    assert len(lines) == 3 and lines[-1].startswith("  peers round 3/3")
+
+
+def test_a_broken_clients_environment_is_reported_and_the_rest_still_timed(tiny_tflite):
+    from benchmarks.suite.peers import run_peers
+
+    options = PeerOptions(rounds=1, calls_per_round=2, frames=2, clients_python="/bin/false")
+    result = run_peers(tiny_tflite["uint8"], options, progress=lambda line: None)
+    peers = result["peers"]
+    assert peers["task_library"]["skipped"].startswith("clients_timing.py exited 1")
+    assert peers["mediapipe"]["skipped"] == peers["task_library"]["skipped"]
+    assert peers["invoke_floor"]["stats"]["count"] == 2
+    assert peers["edge_runtime"]["stats"]["count"] == 2
+    assert result["frame_size"] == [640, 480]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: PeerOptions(calls_per_round=0), "calls_per_round=0: must be 1 or more"),
+        (
+            lambda: RunOptions(skip=("tables",)),
+            "skip=tables: unknown section; choose from " + ",".join(SECTIONS),
+        ),
+        (lambda: RunOptions(calibration_images=0), "calibration_images=0: must be 1 or more"),
+        (lambda: RegistryOptions(classes=1), "classes=1: need at least 2"),
+    ],
+)
+def test_option_errors_name_the_parameter(make, message):
+    with pytest.raises(ParameterError) as raised:
+        make()
+    assert str(raised.value) == message
