@@ -6,7 +6,6 @@ docs/convert.md, which `python -m convert.modes` prints.
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 
 from edge_runtime.errors import ParameterError
@@ -204,18 +203,7 @@ def clients(options: ConvertOptions, channels: int = 3) -> tuple[str, ...]:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`python -m convert.modes`: prints the modes table (Markdown) for docs/convert.md."""
-    argparse.ArgumentParser(
-        prog="python -m convert.modes",
-        description="Print the conversion modes and the clients that load each as a Markdown table, "
-        "the block between <!-- modes-table --> and <!-- /modes-table --> in docs/convert.md.",
-    ).parse_args(argv)
-    from convert.modes_table import modes_table_markdown
-
-    print(modes_table_markdown())
-    return 0
-
-
 if __name__ == "__main__":
+    from convert.modes_table import main
+
     raise SystemExit(main())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import textwrap
 
 from convert.modes import CLIENTS, MODES, RGB_ONLY_CLIENTS, RGB_ONLY_ERROR, Mode, Support
@@ -58,3 +59,14 @@ def modes_table_markdown() -> str:
             f"(`{RGB_ONLY_ERROR}`).",
         ]
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m convert.modes`: prints the modes table (Markdown) for docs/convert.md."""
+    argparse.ArgumentParser(
+        prog="python -m convert.modes",
+        description="Print the conversion modes and the clients that load each as a Markdown table, "
+        "the block between <!-- modes-table --> and <!-- /modes-table --> in docs/convert.md.",
+    ).parse_args(argv)
+    print(modes_table_markdown())
+    return 0

@@ -34,6 +34,25 @@ def _resolve(name: str, modules: dict[str, Path]) -> str | None:
     return name or None
 
 
+def _is_main_guard(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.If)
+        and "__name__" in ast.unparse(node.test)
+        and "__main__" in ast.unparse(node.test)
+    )
+
+
+def _imports(tree: ast.AST):
+    """The import statements of TREE, leaving out those under `if __name__ == "__main__":` (they run
+    only when the file is the program, as a module of another name, so they close no circle)."""
+    for node in ast.iter_child_nodes(tree):
+        if _is_main_guard(node):
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+        yield from _imports(node)
+
+
 def import_graph() -> dict[str, set[str]]:
     """Every repository module and the repository modules it imports, at any depth of its code."""
     modules = _module_names()
@@ -41,7 +60,7 @@ def import_graph() -> dict[str, set[str]]:
     for name, path in modules.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         targets = set()
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        for node in _imports(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Import):
                 targets |= {_resolve(alias.name, modules) for alias in node.names}
             elif isinstance(node, ast.ImportFrom):

@@ -222,8 +222,7 @@ def test_default_io_follows_the_mode_and_clients_follow_the_input_depth():
 
 def test_the_help_and_the_docs_table_come_from_the_registry(capsys):
     from convert.__main__ import _parser
-    from convert.modes import main
-    from convert.modes_table import modes_help, modes_table_markdown
+    from convert.modes_table import main, modes_help, modes_table_markdown
 
     assert modes_help() in _parser().format_help()
     assert main([]) == 0
