@@ -55,14 +55,9 @@ def test_quick_run_on_the_default_model_writes_the_report(build_dir, tmp_path):
     assert "camera_loop" not in data
     peers = data["peers"][0]["peers"]
     assert peers["edge_runtime"]["stats"]["count"] == 3 * 5
-    if CLIENTS_PYTHON.exists():  # a client that cannot load here says why; the others are timed
-        timed = [c for c in ("task_library", "mediapipe") if "stats" in peers[c]]
-        assert timed, peers
-        assert all(peers[c]["stats"]["count"] == 3 * 5 for c in timed)
-        assert all(
-            peers[c]["skipped"].startswith("rejected the model: ")
-            for c in {"task_library", "mediapipe"} - {*timed}
-        )
+    if CLIENTS_PYTHON.exists():
+        for client in ("task_library", "mediapipe"):
+            assert peers[client]["stats"]["count"] == 3 * 5, peers[client]
     report = (out / "REPORT.md").read_text()
     assert "| model_int8 | 45.00% |" in report
     assert "## The MobileNet table\n\n_Skipped in this run._" in report
