@@ -23,19 +23,16 @@ def _measured(size_bytes: int, macs: int, by_threads: dict[int, float]) -> dict:
     }
 
 
-def test_the_published_rows_are_those_of_the_issue():
-    assert [m.name for m in TABLE_MODELS] == [
-        "MobileNet_V1_1.0_224_quant",
-        "MobileNet_V2_1.0_224_quant",
-        "MobileNet_V1_0.25_128_quant",
-        "MobileNet_V1_1.0_224",
-        "MobileNet_V2_1.0_224",
-    ]
-    assert [m.pixel3_ms for m in TABLE_MODELS] == [13.0, 12.0, 0.8, 24.0, 17.5]
-    assert [m.size_mb for m in TABLE_MODELS] == [4.3, 3.4, 0.5, 16.9, 14.0]
-    assert [m.top1 for m in TABLE_MODELS] == [70.0, 70.8, 39.5, 71.0, 71.8]
-    assert table_model("MobileNet_V1_1.0_224_quant").pixel4_ms == 5.0
-    assert [m.quantize for m in TABLE_MODELS] == ["int8", "int8", "int8", "float32", "float32"]
+def test_each_row_builds_the_model_its_name_says():
+    # The table's names spell what was measured: MobileNet_V<version>_<alpha>_<size>[_quant].
+    for row in TABLE_MODELS:
+        version, alpha, size, *quant = row.name.removeprefix("MobileNet_V").split("_")
+        assert (row.version, row.alpha, row.size) == (int(version), float(alpha), int(size)), row.name
+        assert (row.quantize, row.registry) == (
+            "int8" if quant == ["quant"] else "float32",
+            f"mobilenet_v{version}",
+        )
+        assert table_model(row.name) is row
     assert set(QUICK_MODELS) <= {m.name for m in TABLE_MODELS}
 
 
