@@ -120,7 +120,7 @@ def run_classify(args: argparse.Namespace) -> int:
 
 
 # Library parameters whose flag is not `--` + their name with dashes.
-FLAGS = {"max_frames": "--frames", "level": "--priority"}
+FLAGS = {"max_frames": "--frames", "level": "--priority", "spec": "--source"}
 
 
 @cli_main(flags=FLAGS)

@@ -46,7 +46,7 @@ def set_priority(level: str) -> str:
     if level == "normal":
         return "normal"
     if not sys.platform.startswith("linux"):
-        raise UserError(f"--priority {level}: only on Linux; use 'normal' here")
+        raise ParameterError("level", level, "only on Linux; use 'normal' here")
     try:
         if level == "high":
             os.setpriority(os.PRIO_PROCESS, 0, HIGH_NICE)  # on Linux: this thread, inherited by new ones

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from edge_runtime.camera.source_base import Source, SourceError, SourceOptions
-from edge_runtime.errors import UserError
+from edge_runtime.errors import ParameterError, UserError
 from edge_runtime.folders import list_images
 from edge_runtime.image import is_image_name, load_rgb
 
@@ -169,7 +169,7 @@ def open_source(spec: str, options: SourceOptions | None = None) -> Source:
 
         index = spec.partition(":")[2] or "0"
         if not index.isdigit():
-            raise UserError(f"--source {spec}: the camera number after ':' must be a whole number")
+            raise ParameterError("spec", spec, "the camera number after ':' must be a whole number")
         return open_picamera(int(index), options)
     if "://" in spec:
         unreachable = f"{spec}: cannot open the stream; check the URL and that it is reachable"

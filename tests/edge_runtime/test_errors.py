@@ -38,3 +38,13 @@ def test_lists_and_strings_are_shown_as_typed():
     assert str(ParameterError("quantize", "int4", "not one of int8, float16")) == (
         "quantize='int4': not one of int8, float16"
     )
+
+
+def test_the_camera_cli_names_the_source_flag(tiny_tflite, capsys):
+    from edge_runtime.__main__ import main
+
+    code = main(["camera", "--model", str(tiny_tflite["uint8"]), "--source", "picamera2:x"])
+    assert code == EXIT_USER_ERROR
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "error: --source 'picamera2:x': the camera number after ':' must be a whole number"
+    )
