@@ -22,7 +22,9 @@ class JsonLines:
             try:
                 self._file = open(target, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
             except OSError as err:
-                raise UserError(f"{target}: cannot open the JSON-lines file for writing ({err.strerror})") from None
+                raise UserError(
+                    f"{target}: cannot open the JSON-lines file for writing ({err.strerror})"
+                ) from None
             self._owned = True
 
     def write(self, record: dict) -> None:
