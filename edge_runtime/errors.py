@@ -32,6 +32,17 @@ class ParameterError(UserError):
         return f"{flag} {_shown(self.value)}: {self.problem}"
 
 
+def check_at_least(minimum: float, **values: float) -> None:
+    """Raises ParameterError for the first of VALUES (parameter=value) below MINIMUM, or not a number.
+
+    Raises:
+      ParameterError: e.g. `rounds=0: must be 1 or more`.
+    """
+    for parameter, value in values.items():
+        if not value >= minimum:
+            raise ParameterError(parameter, value, f"must be {minimum:g} or more")
+
+
 def _shown(value: object) -> str:
     if isinstance(value, (list, tuple)):
         return ",".join(map(str, value))

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from edge_runtime.errors import ParameterError
+from edge_runtime.errors import ParameterError, check_at_least
 
 
 @dataclass(frozen=True)
@@ -69,13 +69,8 @@ def time_invokes(
     Raises:
       ParameterError: A count or duration out of range.
     """
-    if min_runs < 1:
-        raise ParameterError("min_runs", min_runs, "must be 1 or more")
-    if warmup_runs < 0:
-        raise ParameterError("warmup_runs", warmup_runs, "must be 0 or more")
-    for name, value in (("min_seconds", min_seconds), ("warmup_seconds", warmup_seconds)):
-        if not value >= 0:
-            raise ParameterError(name, value, "must be 0 or more")
+    check_at_least(1, min_runs=min_runs)
+    check_at_least(0, warmup_runs=warmup_runs, min_seconds=min_seconds, warmup_seconds=warmup_seconds)
     if not max_seconds > 0:
         raise ParameterError("max_seconds", max_seconds, "must be more than 0")
     warmup = _invoke_until(interpreter, warmup_runs, warmup_seconds, max_seconds) if warmup_runs else []

@@ -15,7 +15,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from edge_runtime.errors import ParameterError, UserError
+from edge_runtime.errors import UserError, check_at_least
 
 MODEL = "mobilenet_v2_1.0_224_int8"
 CALIBRATION_IMAGES = 64
@@ -40,9 +40,10 @@ class CameraOptions:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("frames", "rss_frames", "overhead_frames", "rounds"):
-            if getattr(self, name) < 1:
-                raise ParameterError(name, getattr(self, name), "must be 1 or more")
+        check_at_least(
+            1, frames=self.frames, rss_frames=self.rss_frames, overhead_frames=self.overhead_frames,
+            rounds=self.rounds,
+        )  # fmt: skip
 
 
 QUICK = CameraOptions(frames=60, rss_frames=600, overhead_frames=20, rounds=2)

@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks.instruments.clients import ClientsWorker
+from benchmarks.instruments.clients import start_clients
 from benchmarks.instruments.stats import summarize
 from edge_runtime.camera.preprocess import FramePreprocessor
 from edge_runtime.classify import get_classes
@@ -42,50 +42,47 @@ def per_frame_cost(
         set_input(interpreter, prepare(frame))
         interpreter.invoke()
     with tempfile.TemporaryDirectory() as tmp:
-        peer, missing = None, None
-        if clients_python and Path(clients_python).exists():
-            rgb_frames = np.stack([cv2.cvtColor(f, cv2.COLOR_BGR2RGB) for f in frames])
-            peer = ClientsWorker(clients_python, model, rgb_frames, Path(tmp), threads, top_k=3)
-            missing = peer.ready["errors"].get("task_library")
-            if missing is not None:
-                peer.close()
-                peer, missing = None, f"the Task Library rejected the model: {missing}"
-        else:
-            where = f"{clients_python} not found" if clients_python else "no --clients-python"
-            missing = f"{where} (make clients builds the clients' environment)"
-        if peer is not None:
-            classify_only, with_image = (
-                peer.runner("task_library", prepared=True),
-                peer.runner("task_library"),
-            )
-            classify_only(min(10, len(frames)), 0)  # warm-up, as for edge_runtime
-        for _ in range(rounds):
-            for frame in frames:
-                start = time.perf_counter()
-                set_input(interpreter, prepare(frame))
-                prepared = time.perf_counter()
-                interpreter.invoke()
-                invoked = time.perf_counter()
-                get_classes(interpreter, 3, 0.0, labels)
-                done = time.perf_counter()
-                (bare_ms,) = time_invokes(interpreter).runs_ms
-                bare = time.perf_counter()
-                small = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
-                set_input(interpreter, cv2.cvtColor(small, cv2.COLOR_BGR2RGB, dst=rgb))
-                interpreter.invoke()
-                get_classes(interpreter, 3, 0.0, labels)
-                area_filter = time.perf_counter()
-                rows["end_to_end"].append((done - start) * 1000)
-                rows["preprocess"].append((prepared - start) * 1000)
-                rows["invoke"].append(bare_ms)
-                rows["invoke_in_end_to_end"].append((invoked - prepared) * 1000)
-                rows["top_k"].append((done - invoked) * 1000)
-                rows["area_filter"].append((area_filter - bare) * 1000)
-            if peer is not None:
-                rows["task_library_classify"] += classify_only(len(frames), 0)[0]
-                rows["task_library_with_tensor_image"] += with_image(len(frames), 0)[0]
-        if peer is not None:
+        rgb_frames = np.stack([cv2.cvtColor(f, cv2.COLOR_BGR2RGB) for f in frames])
+        peer, skipped = start_clients(clients_python, model, rgb_frames, Path(tmp), threads, top_k=3)
+        missing = skipped.get("task_library")
+        if missing is not None and peer is not None:
             peer.close()
+            peer = None
+        try:
+            if peer is not None:
+                classify_only, with_image = (
+                    peer.runner("task_library", prepared=True),
+                    peer.runner("task_library"),
+                )
+                classify_only(min(10, len(frames)), 0)  # warm-up, as for edge_runtime
+            for _ in range(rounds):
+                for frame in frames:
+                    start = time.perf_counter()
+                    set_input(interpreter, prepare(frame))
+                    prepared = time.perf_counter()
+                    interpreter.invoke()
+                    invoked = time.perf_counter()
+                    get_classes(interpreter, 3, 0.0, labels)
+                    done = time.perf_counter()
+                    (bare_ms,) = time_invokes(interpreter).runs_ms
+                    bare = time.perf_counter()
+                    small = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
+                    set_input(interpreter, cv2.cvtColor(small, cv2.COLOR_BGR2RGB, dst=rgb))
+                    interpreter.invoke()
+                    get_classes(interpreter, 3, 0.0, labels)
+                    area_filter = time.perf_counter()
+                    rows["end_to_end"].append((done - start) * 1000)
+                    rows["preprocess"].append((prepared - start) * 1000)
+                    rows["invoke"].append(bare_ms)
+                    rows["invoke_in_end_to_end"].append((invoked - prepared) * 1000)
+                    rows["top_k"].append((done - invoked) * 1000)
+                    rows["area_filter"].append((area_filter - bare) * 1000)
+                if peer is not None:
+                    rows["task_library_classify"] += classify_only(len(frames), 0)[0]
+                    rows["task_library_with_tensor_image"] += with_image(len(frames), 0)[0]
+        finally:
+            if peer is not None:
+                peer.close()
     result: dict = {name: asdict(summarize(values)) for name, values in rows.items() if values}
     p50 = {name: stats["p50_ms"] for name, stats in result.items()}
     result["ratio_median"] = p50["end_to_end"] / p50["invoke"]

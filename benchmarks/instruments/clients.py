@@ -71,3 +71,22 @@ class ClientsWorker:
                 self._process.kill()
                 self._process.wait()
         self._log.close()
+
+
+def start_clients(
+    python: str | None, model: Path, frames: np.ndarray, folder: Path, threads: int = 1, top_k: int = 5
+) -> tuple[ClientsWorker | None, dict[str, str]]:
+    """Starts a ClientsWorker when it can; returns it (or None) and why each client it cannot time is out.
+
+    The reasons, by client: no clients' Python given or found, a worker that died before it was
+    ready (a broken environment: its last log lines), or a client that rejected the model.
+    """
+    if python is None or not Path(python).exists():
+        where = "not given" if python is None else f"not found at {python}"
+        reason = f"clients' environment {where} (make clients builds .venv-clients)"
+        return None, dict.fromkeys(CLIENTS, reason)
+    try:
+        worker = ClientsWorker(python, model, frames, folder, threads, top_k)
+    except RuntimeError as err:
+        return None, dict.fromkeys(CLIENTS, str(err))
+    return worker, {client: f"rejected the model: {why}" for client, why in worker.ready["errors"].items()}

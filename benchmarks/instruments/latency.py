@@ -12,7 +12,7 @@ import numpy as np
 
 from benchmarks.instruments import memory
 from benchmarks.instruments.stats import LatencyStats, summarize
-from edge_runtime.errors import ParameterError
+from edge_runtime.errors import ParameterError, check_at_least
 from edge_runtime.timing import time_invokes
 
 
@@ -39,11 +39,10 @@ class LatencyOptions:
     backend: str | None = None
 
     def __post_init__(self) -> None:
-        if self.min_runs < 1:
-            raise ParameterError("min_runs", self.min_runs, "must be 1 or more")
-        for name in ("min_seconds", "warmup_runs", "warmup_seconds"):
-            if getattr(self, name) < 0:
-                raise ParameterError(name, getattr(self, name), "must be 0 or more")
+        check_at_least(1, min_runs=self.min_runs)
+        check_at_least(
+            0, min_seconds=self.min_seconds, warmup_runs=self.warmup_runs, warmup_seconds=self.warmup_seconds
+        )
         if not self.max_seconds > 0:
             raise ParameterError("max_seconds", self.max_seconds, "must be more than 0")
 

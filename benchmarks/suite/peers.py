@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.instruments.clients import CLIENTS, ClientsWorker, RunCalls
+from benchmarks.instruments.clients import CLIENTS, RunCalls, start_clients
 from benchmarks.instruments.frames import camera_frames
 from benchmarks.instruments.paths import shown_path
 from benchmarks.instruments.stats import ratio, summarize
-from edge_runtime.errors import ParameterError
+from edge_runtime.errors import check_at_least
 
 PEER_DESCRIPTIONS = {
     "invoke_floor": "interpreter.invoke() alone, input already resized and set (the floor)",
@@ -49,9 +49,10 @@ class PeerOptions:
     clients_python: str | None = None
 
     def __post_init__(self) -> None:
-        for name in ("rounds", "calls_per_round", "frames", "threads", "top_k"):
-            if getattr(self, name) < 1:
-                raise ParameterError(name, getattr(self, name), "must be 1 or more")
+        check_at_least(
+            1, rounds=self.rounds, calls_per_round=self.calls_per_round, frames=self.frames,
+            threads=self.threads, top_k=self.top_k,
+        )  # fmt: skip
 
 
 def _timed(
@@ -118,26 +119,12 @@ def run_peers(
     model = Path(model)
     frames = camera_frames(options.frames, options.seed)
     runners = _local_peers(model, frames.images, options)
-    skipped: dict[str, str] = {}
-    worker = None
     with tempfile.TemporaryDirectory(prefix="peers-") as tmp:
-        if options.clients_python is None or not Path(options.clients_python).exists():
-            reason = f"clients' environment not found at {options.clients_python} (make clients builds it)"
-            skipped.update(task_library=reason, mediapipe=reason)
-        else:
-            try:
-                worker = ClientsWorker(
-                    options.clients_python, model, frames.images, Path(tmp), options.threads, options.top_k
-                )
-            except RuntimeError as err:  # The clients' environment is broken: report it, time the rest.
-                skipped.update(task_library=str(err), mediapipe=str(err))
-            for client in CLIENTS:
-                if worker is None:
-                    break
-                if client in worker.ready["errors"]:
-                    skipped[client] = f"rejected the model: {worker.ready['errors'][client]}"
-                else:
-                    runners[client] = worker.runner(client)
+        # A client that cannot be timed is reported with the reason; the rest are still timed.
+        worker, skipped = start_clients(
+            options.clients_python, model, frames.images, Path(tmp), options.threads, options.top_k
+        )
+        runners.update({c: worker.runner(c) for c in CLIENTS if worker is not None and c not in skipped})
         try:
             results = _interleave(runners, options, progress)
         finally:

@@ -19,7 +19,7 @@ from edge_runtime.camera.sources import Source
 from edge_runtime.camera.stats import LoopStats, Summary
 from edge_runtime.classify import get_classes_from_scores
 from edge_runtime.common import get_scores, input_size, set_input
-from edge_runtime.errors import ParameterError, UserError
+from edge_runtime.errors import ParameterError, check_at_least
 
 
 @dataclass(frozen=True)
@@ -55,12 +55,13 @@ class LoopOptions:
     def __post_init__(self) -> None:
         if not self.budget_ms > 0:
             raise ParameterError("budget_ms", self.budget_ms, "must be more than 0")
-        if self.top_k < 1:
-            raise ParameterError("top_k", self.top_k, "must be 1 or more")
-        if self.max_frames is not None and self.max_frames < 1:
-            raise ParameterError("max_frames", self.max_frames, "must be 1 or more")
-        if self.retries < 0 or self.backoff_s < 0 or self.max_backoff_s < 0 or self.status_interval_s < 0:
-            raise UserError("retries, backoff_s, max_backoff_s and status_interval_s must be 0 or more")
+        check_at_least(1, top_k=self.top_k)
+        if self.max_frames is not None:
+            check_at_least(1, max_frames=self.max_frames)
+        check_at_least(
+            0, retries=self.retries, backoff_s=self.backoff_s, max_backoff_s=self.max_backoff_s,
+            status_interval_s=self.status_interval_s,
+        )  # fmt: skip
 
 
 def warm_up(interpreter: Any) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from edge_runtime.camera.loop import LoopOptions
-from edge_runtime.errors import EXIT_USER_ERROR, ParameterError, cli_main
+from edge_runtime.errors import EXIT_USER_ERROR, ParameterError, check_at_least, cli_main
 
 
 def test_the_library_names_the_parameter():
@@ -48,3 +48,11 @@ def test_the_camera_cli_names_the_source_flag(tiny_tflite, capsys):
     assert capsys.readouterr().err.splitlines()[-1] == (
         "error: --source 'picamera2:x': the camera number after ':' must be a whole number"
     )
+
+
+def test_minimums_name_the_first_value_below_them_and_refuse_nan():
+    with pytest.raises(ParameterError, match=r"^backoff_s=-0.5: must be 0 or more$"):
+        LoopOptions(retries=0, backoff_s=-0.5)
+    with pytest.raises(ParameterError, match=r"^min_seconds=nan: must be 0 or more$"):
+        check_at_least(0, min_runs=3, min_seconds=float("nan"))
+    check_at_least(1, rounds=1, frames=2)  # at the minimum: accepted

@@ -54,5 +54,5 @@ def test_per_frame_cost_splits_end_to_end_and_says_why_the_task_library_is_missi
     assert cost["end_to_end"]["avg_ms"] > cost["top_k"]["avg_ms"] > 0
     assert cost["ratio_median"] == cost["end_to_end"]["p50_ms"] / cost["invoke"]["p50_ms"]
     assert (
-        cost["task_library_missing"] == "no --clients-python (make clients builds the clients' environment)"
+        cost["task_library_missing"] == "clients' environment not given (make clients builds .venv-clients)"
     )

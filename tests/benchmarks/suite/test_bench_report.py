@@ -95,8 +95,11 @@ def test_peers_without_clients_say_why_and_compare_with_the_floor(results):
     assert peers["invoke_floor"]["p50_vs_floor"] == pytest.approx(1.0)
     assert peers["edge_runtime"]["stats"]["count"] == 2 * 3
     assert peers["edge_runtime"]["p50_vs_floor"] > 0
-    assert "clients' environment not found" in peers["task_library"]["skipped"]
-    assert "clients' environment not found" in peers["mediapipe"]["skipped"]
+    assert (
+        peers["task_library"]["skipped"]
+        == "clients' environment not given (make clients builds .venv-clients)"
+    )
+    assert peers["mediapipe"]["skipped"] == peers["task_library"]["skipped"]
 
 
 def test_report_files_parse_and_show_the_tables(results, tmp_path):
@@ -118,7 +121,7 @@ def test_report_files_parse_and_show_the_tables(results, tmp_path):
     assert "| model | threads | mean ms | p50 ms | Pixel 3 ms | ratio |" in text
     assert "70.0% (not reproduced)" in text
     assert "| model_int8 | 2 |" in text  # the latency table
-    assert "| invoke_floor |" in text and "skipped: clients' environment not found" in text
+    assert "| invoke_floor |" in text and "skipped: clients' environment not given" in text
     assert "## Camera loop (640x480, 30 fps, 33 ms budget)\n\n_Skipped in this run._" in text
     assert "| model_int8 | 72.50% |" in text
     assert "![MobileNet table, published vs measured](unit_mobilenet_table.png)" in text
