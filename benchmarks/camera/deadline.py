@@ -25,8 +25,8 @@ RSS_EVERY = 500  # results between resident-memory samples
 
 
 def cells_video(frames: int, seed: int = 0, work: Path = WORK) -> Path:
-    """WORK/cells_640x480_30fps_FRAMES.mp4 (written once): 40 seeded ELPV cells drifting, each held 5 frames."""
-    path = work / f"cells_640x480_30fps_{frames}.mp4"
+    """WORK/cells_640x480_30fps_FRAMES_seedSEED.mp4 (written once): 40 seeded ELPV cells drifting, each held 5 frames."""
+    path = work / f"cells_640x480_30fps_{frames}_seed{seed}.mp4"
     return path if path.is_file() else write_video(path, frames, hold=5, cells=40, seed=seed + 1)
 
 

@@ -20,11 +20,12 @@ from benchmarks.instruments.paths import REPO
 REFERENCE_WORK_DIR = Path("build/benchmarks/models")
 
 
+@functools.cache
 def registry_fingerprint() -> str:
     """SHA-256 of train/'s source files, so a model whose definition was edited is converted again.
 
     The whole package, not the modules loaded so far: those depend on what ran before in the
-    process (a calibration sample loads train.elpv), and the cache key must not.
+    process (a calibration sample loads train.elpv), and the cache key must not. Read once a process.
     """
     digest = hashlib.sha256()
     for path in sorted((REPO / "train").rglob("*.py")):
