@@ -6,20 +6,10 @@ import argparse
 import json
 import os
 import sys
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 from benchmarks.instruments.paths import REPO
-
-LATENCY_FIELDS = (
-    "min_runs",
-    "min_seconds",
-    "max_seconds",
-    "warmup_runs",
-    "warmup_seconds",
-    "seed",
-    "backend",
-)
 
 
 def thread_list(text: str) -> tuple[int, ...]:
@@ -118,12 +108,14 @@ def add_latency_arguments(latency: argparse.ArgumentParser) -> None:
 
 def run_latency(args: argparse.Namespace, command: str) -> int:
     """Measures each model at each thread count; prints JSON (progress lines on stderr)."""
-    from benchmarks.instruments.latency import measure_latency, thread_counts
+    from benchmarks.instruments.latency import LatencyOptions, measure_latency, thread_counts
     from benchmarks.suite.run import latency_options
     from edge_runtime.files import atomic_write_text
     from edge_runtime.interpreter import usable_cores
 
-    overrides = {key: getattr(args, key) for key in LATENCY_FIELDS if getattr(args, key) is not None}
+    # Every LatencyOptions field has its flag; the ones given override the preset.
+    given = {f.name: getattr(args, f.name) for f in fields(LatencyOptions)}
+    overrides = {name: value for name, value in given.items() if value is not None}
     options = replace(latency_options(args.quick), **overrides)
     results = []
     for model in args.models:
