@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import edge_runtime_top, run_clients, run_module
+from conftest import REPO, edge_runtime_top, run_clients, run_module
 
 # mode key -> (quantize, io), and how far its probabilities may be from the Keras model's
 MODES = {
@@ -234,11 +234,7 @@ def test_the_help_and_the_docs_table_come_from_the_registry(capsys):
 
 
 def test_docs_convert_md_holds_the_current_table():
-    docs = Path(__file__).resolve().parents[2] / "docs" / "convert.md"
-    if not docs.is_file():
-        pytest.skip(
-            f"{docs} does not exist yet; the modes table goes there between <!-- modes-table --> markers"
-        )
+    docs = REPO / "docs" / "convert.md"
     from convert.modes_table import modes_table_markdown
 
     text = docs.read_text(encoding="utf-8")
