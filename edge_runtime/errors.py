@@ -11,6 +11,15 @@ class UserError(ValueError):
     """A mistake in the user's input (a path, a file, an option): reported as one line, no traceback."""
 
 
+class DeviceNotReady(UserError):
+    """A device that is absent, busy or not yet ready (a camera at boot, a Coral not yet enumerated).
+
+    Not the user's configuration: `cli_main` reports it as one line and exits 1 (EXIT_FAULT), so a
+    service manager restarts the program (the unit's RestartPreventExitStatus=2 keeps only true
+    configuration mistakes down). Raise it only after the retries the caller owns have run out.
+    """
+
+
 class ParameterError(UserError):
     """A bad value for a library parameter, named as the library calls it (`min_runs=0: ...`).
 
@@ -55,6 +64,7 @@ def flag_for(parameter: str, flags: Mapping[str, str] | None = None) -> str:
 
 
 EXIT_USER_ERROR = 2
+EXIT_FAULT = 1
 
 
 def cli_main(
@@ -63,7 +73,8 @@ def cli_main(
     """Wraps a CLI entry point: a user's mistake prints `error: ...` on stderr and exits 2.
 
     UserError, FileNotFoundError and ValueError are the user's (bad paths, bad files, bad
-    values); anything else is a bug and keeps its traceback. A ParameterError is reported under
+    values); a DeviceNotReady (absent, busy or stalled device, after its retries) exits 1 so a
+    service manager restarts it; anything else is a bug and keeps its traceback. A ParameterError is reported under
     the CLI's flag: FLAGS maps the parameters whose flag is not `--` + the name with dashes
     (e.g. {"max_frames": "--frames"}). Use as `@cli_main` or `@cli_main(flags={...})`.
     """
@@ -77,6 +88,9 @@ def cli_main(
         except ParameterError as err:
             print(f"error: {err.for_flag(flag_for(err.parameter, flags))}", file=sys.stderr)
             return EXIT_USER_ERROR
+        except DeviceNotReady as err:
+            print(f"error: {err}", file=sys.stderr)
+            return EXIT_FAULT
         except (UserError, FileNotFoundError, ValueError) as err:
             print(f"error: {err}", file=sys.stderr)
             return EXIT_USER_ERROR

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from edge_runtime.camera.loop import LoopOptions
-from edge_runtime.errors import EXIT_USER_ERROR, ParameterError, check_at_least, cli_main
+from edge_runtime.errors import (
+    EXIT_FAULT,
+    EXIT_USER_ERROR,
+    DeviceNotReady,
+    ParameterError,
+    UserError,
+    check_at_least,
+    cli_main,
+)
 
 
 def test_the_library_names_the_parameter():
@@ -56,3 +64,17 @@ def test_minimums_name_the_first_value_below_them_and_refuse_nan():
     with pytest.raises(ParameterError, match=r"^min_seconds=nan: must be 0 or more$"):
         check_at_least(0, min_runs=3, min_seconds=float("nan"))
     check_at_least(1, rounds=1, frames=2)  # at the minimum: accepted
+
+
+def test_a_device_not_ready_exits_1_so_the_service_restarts_and_a_mistake_exits_2(capsys):
+    @cli_main
+    def absent() -> int:
+        raise DeviceNotReady("camera 0: not found after 5 tries; check the cable")
+
+    @cli_main
+    def mistake() -> int:
+        raise UserError("model.tflite: model file not found; check the path")
+
+    assert absent() == EXIT_FAULT == 1
+    assert capsys.readouterr().err == "error: camera 0: not found after 5 tries; check the cable\n"
+    assert mistake() == EXIT_USER_ERROR == 2
