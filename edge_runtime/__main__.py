@@ -109,7 +109,7 @@ def run_classify(args: argparse.Namespace) -> int:
     failed = 0
     for image in args.images:
         try:
-            rgb = load_rgb(image)
+            rgb = load_rgb(image, size_hint=input_size(interpreter))
         except (ValueError, OSError) as err:  # UserError, FileNotFoundError, unreadable file
             print(f"error: {err}", file=sys.stderr, flush=True)
             failed += 1
