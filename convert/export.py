@@ -159,6 +159,9 @@ def export_all(
     if existing and not options.force:
         raise UserError(f"{existing[0]}: already exists; pass --force to replace it")
 
+    from edge_runtime.native_logs import quiet_tensorflow
+
+    quiet_tensorflow()  # first: the modules below import it, with its native start-up noise
     from convert.metadata_writer import populate
     from convert.model_card import build_card, merge_previous, model_entry, sha256, write_card
     from convert.scores import load_files

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 from edge_runtime.errors import UserError, cli_main
 from edge_runtime.file_set import check_output_folder
+from edge_runtime.native_logs import quiet_tensorflow
 from train.cli import options_from, parser
 from train.dataset import Dataset
 from train.distribute import read_tf_config
@@ -90,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     check_class_names(train_data.class_names, source)
 
     # TensorFlow is imported only now, so mistakes above are reported without waiting for it.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    quiet_tensorflow()
     from train.evaluate_keras import EVALUATION_FILES, evaluate, format_report
     from train.trainer import ARTIFACTS, train
 
