@@ -36,30 +36,28 @@ def test_the_previous_set_survives_a_failed_run_and_other_files_are_kept(tmp_pat
     _write_set(tmp_path, "old")
     (tmp_path / "notes.txt").write_text("mine\n")
     before = _contents(tmp_path)
-    with pytest.raises(RuntimeError, match="disk full"):
-        with staged_files(tmp_path, NAMES) as staging:
-            (staging / "model.tflite").write_text("new model\n")
-            raise RuntimeError("disk full")
+    with pytest.raises(RuntimeError, match="disk full"), staged_files(tmp_path, NAMES) as staging:
+        (staging / "model.tflite").write_text("new model\n")
+        raise RuntimeError("disk full")
     assert _contents(tmp_path) == before
 
 
 def test_ctrl_c_while_writing_leaves_the_previous_set(tmp_path):
     _write_set(tmp_path, "old")
     before = _contents(tmp_path)
-    with pytest.raises(KeyboardInterrupt):
-        with staged_files(tmp_path, NAMES) as staging:
-            (staging / "model.tflite").write_text("new model\n")
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), staged_files(tmp_path, NAMES) as staging:
+        (staging / "model.tflite").write_text("new model\n")
+        raise KeyboardInterrupt
     assert _contents(tmp_path) == before
 
 
 def test_a_set_missing_an_artifact_replaces_nothing(tmp_path):
     _write_set(tmp_path, "old")
     before = _contents(tmp_path)
-    with pytest.raises(UserError, match=r"did not produce card\.json; nothing was replaced"):
-        with staged_files(tmp_path, NAMES) as staging:
-            (staging / "model.tflite").write_text("new\n")
-            (staging / "labels.txt").write_text("new\n")
+    refused = pytest.raises(UserError, match=r"did not produce card\.json; nothing was replaced")
+    with refused, staged_files(tmp_path, NAMES) as staging:
+        (staging / "model.tflite").write_text("new\n")
+        (staging / "labels.txt").write_text("new\n")
     assert _contents(tmp_path) == before
 
 
@@ -83,9 +81,8 @@ def test_a_failure_during_the_swap_puts_the_previous_files_back(tmp_path, monkey
         return real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", failing_replace)
-    with pytest.raises(OSError, match="No space left"):
-        with staged_files(tmp_path, NAMES) as staging:
-            _write_set(staging, "new")
+    with pytest.raises(OSError, match="No space left"), staged_files(tmp_path, NAMES) as staging:
+        _write_set(staging, "new")
     monkeypatch.undo()
     assert _contents(tmp_path) == before
 
