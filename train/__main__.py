@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from edge_runtime.errors import UserError, cli_main
 from edge_runtime.file_set import check_output_folder
+from edge_runtime.folders import order_hint
 from edge_runtime.native_logs import quiet_tensorflow
 from train.cli import options_from, parser
 from train.dataset import Dataset
@@ -87,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     counts = ", ".join(f"{name} {n}" for name, n in train_data.class_counts().items())
     print(f"{len(train_data)} images in {len(train_data.class_names)} classes ({counts})", flush=True)
     check_class_names(train_data.class_names, source)
+    hint = None if args.labels or args.dataset else order_hint(train_data.class_names)
+    if hint:
+        print(hint, flush=True)
 
     # TensorFlow is imported only now, so mistakes above are reported without waiting for it.
     quiet_tensorflow()
