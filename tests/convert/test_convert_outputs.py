@@ -104,3 +104,17 @@ def test_a_full_disk_while_writing_keeps_the_previous_set_whole(
                 options,
             )
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # not one file changed or added
+
+
+def test_evaluate_out_naming_a_folder_is_refused_before_evaluating(tmp_path, keras_file):
+    folder = tmp_path / "results"
+    folder.mkdir()
+    proc = run_module(
+        "convert.evaluate", "--keras", str(keras_file), "--tflite", str(tmp_path / "m.tflite"),
+        "--data", str(tmp_path), "--out", str(folder), check=False,
+    )  # fmt: skip
+    line = _error_line(proc)
+    assert (
+        line == f"error: {folder}: is a folder; --out names the JSON file, e.g. {folder / 'evaluation.json'}"
+    )
+    assert list(folder.iterdir()) == []  # no confidence PNG left behind
