@@ -112,6 +112,21 @@ def load_rgb(
         raise UserError(f"{path}: cannot decode image ({err})") from None
 
 
+def to_channels(images: np.ndarray, channels: int) -> np.ndarray:
+    """(..., H, W, 3) uint8 RGB as a model's input depth: unchanged for 3, BT.601 luma for 1 (..., H, W, 1).
+
+    One conversion for calibration, evaluation and the runtime: OpenCV's RGB2GRAY (0.299 R + 0.587 G
+    + 0.114 B, the weights of Pillow's convert("L"), in fixed point).
+    """
+    if channels == 3:
+        return images
+    if channels != 1:
+        raise ValueError(f"cannot make {channels}-channel images; models take depth 1 or 3")
+    width = images.shape[-2]
+    flat = np.ascontiguousarray(images).reshape(-1, width, 3)
+    return cv2.cvtColor(flat, cv2.COLOR_RGB2GRAY).reshape(*images.shape[:-1], 1)
+
+
 def _box_factor(size: int, target: int) -> int:
     """The largest whole factor k <= size / target that divides size (1 when none does)."""
     for factor in range(size // target, 1, -1):
