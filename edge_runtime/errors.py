@@ -5,7 +5,9 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Mapping
 
 
@@ -94,6 +96,32 @@ def os_error_line(err: OSError) -> str:
     return f"{os.fspath(where)}: {what}; {fix}"
 
 
+EXIT_INTERRUPTED = 130
+
+
+class _Interrupts:
+    """Ctrl-C seen by a command, even when the KeyboardInterrupt it raised was swallowed.
+
+    Python prints "Exception ignored ... KeyboardInterrupt" and goes on when the signal lands in a
+    finalizer or a callback of a native library; the command would then finish and exit 0 as if
+    never interrupted. Counting the signal lets `cli_main` exit 130 all the same.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def handler(self, signum, frame) -> None:
+        self.count += 1
+        raise KeyboardInterrupt
+
+    @staticmethod
+    def installable() -> bool:
+        return (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        )
+
+
 def cli_main(
     func: Callable[..., int | None] | None = None, *, flags: Mapping[str, str] | None = None
 ) -> Callable[..., int]:
@@ -110,30 +138,47 @@ def cli_main(
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs) -> int:
+        interrupts = _Interrupts()
+        installed = _Interrupts.installable()
+        if installed:
+            signal.signal(signal.SIGINT, interrupts.handler)
         try:
-            code = func(*args, **kwargs)
-        except ParameterError as err:
-            print(f"error: {err.for_flag(flag_for(err.parameter, flags))}", file=sys.stderr)
-            return EXIT_USER_ERROR
-        except DeviceNotReady as err:
-            print(f"error: {err}", file=sys.stderr)
-            return EXIT_FAULT
-        except BrokenPipeError:
-            # The reader went away (`... | head`): stop quietly, as command-line tools do.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            return EXIT_FAULT
-        except FileNotFoundError as err:
-            print(f"error: {os_error_line(err)}", file=sys.stderr)
-            return EXIT_USER_ERROR
-        except (UserError, ValueError) as err:
-            print(f"error: {err}", file=sys.stderr)
-            return EXIT_USER_ERROR
-        except OSError as err:  # permission, no space, not a folder...: the user's environment, not a bug
-            print(f"error: {os_error_line(err)}", file=sys.stderr)
-            return EXIT_USER_ERROR
-        except KeyboardInterrupt:
+            code = _run(func, flags, *args, **kwargs)
+        finally:
+            if installed:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+        if interrupts.count and code != EXIT_INTERRUPTED:  # swallowed on its way up: still an interruption
             print("interrupted", file=sys.stderr)
-            return 130
-        return int(code or 0)
+            return EXIT_INTERRUPTED
+        return code
 
     return wrapper
+
+
+def _run(func: Callable[..., int | None], flags: Mapping[str, str] | None, *args, **kwargs) -> int:
+    """Runs a CLI entry point, turning the user's mistakes into one line and an exit code (see cli_main)."""
+    try:
+        code = func(*args, **kwargs)
+    except ParameterError as err:
+        print(f"error: {err.for_flag(flag_for(err.parameter, flags))}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except DeviceNotReady as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_FAULT
+    except BrokenPipeError:
+        # The reader went away (`... | head`): stop quietly, as command-line tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAULT
+    except FileNotFoundError as err:
+        print(f"error: {os_error_line(err)}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except (UserError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except OSError as err:  # permission, no space, not a folder...: the user's environment, not a bug
+        print(f"error: {os_error_line(err)}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return int(code or 0)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import signal
 
 import pytest
 
 from edge_runtime.camera.loop import LoopOptions
 from edge_runtime.errors import (
     EXIT_FAULT,
+    EXIT_INTERRUPTED,
     EXIT_USER_ERROR,
     DeviceNotReady,
     ParameterError,
@@ -124,3 +127,27 @@ def test_a_real_bug_keeps_its_traceback():
 
     with pytest.raises(KeyError):
         buggy()
+
+
+def test_a_ctrl_c_swallowed_on_its_way_up_still_exits_130(capsys):
+    """As when the KeyboardInterrupt lands in a native library's callback ("Exception ignored ...")."""
+
+    @cli_main
+    def swallows() -> int:
+        with contextlib.suppress(KeyboardInterrupt):  # lost, as Python loses it in a finalizer
+            signal.raise_signal(signal.SIGINT)
+        return 0
+
+    assert swallows() == EXIT_INTERRUPTED == 130
+    assert capsys.readouterr().err == "interrupted\n"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back for the next command
+
+
+def test_a_ctrl_c_that_reaches_the_wrapper_is_one_line_and_130(capsys):
+    @cli_main
+    def interrupted() -> int:
+        signal.raise_signal(signal.SIGINT)
+        return 0
+
+    assert interrupted() == 130
+    assert capsys.readouterr().err == "interrupted\n"
