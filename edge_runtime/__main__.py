@@ -108,7 +108,7 @@ def run_classify(args: argparse.Namespace) -> int:
         width, height = input_size(interpreter)
         print(
             f"model: {model_path} ({width}x{height} {input_dtype(interpreter)} input, {num_classes} classes), "
-            f"backend: {backend_name(interpreter)}, delegate: {choice.describe()}, labels: {labels_source}; "
+            f"backend: {backend_name(interpreter)}, labels: {labels_source}, delegate: {choice.describe()}; "
             f"ambiguous when {rule.describe()}",
             file=sys.stderr,
         )

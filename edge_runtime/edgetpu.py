@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from edge_runtime import flatbuffer as fb
-from edge_runtime.errors import ParameterError
+from edge_runtime.errors import ParameterError, UserError
 
 # The Edge TPU runtime (libedgetpu) as each system names it; pycoral's edgetpu.py uses the same names.
 LIBRARIES = {"Linux": "libedgetpu.so.1", "Darwin": "libedgetpu.1.dylib", "Windows": "edgetpu.dll"}
@@ -50,13 +50,14 @@ def compiled_for_edgetpu(model: bytes, source: str = "model") -> bool:
     """True when the .tflite MODEL holds the Edge TPU's custom op (it went through edgetpu_compiler).
 
     Reads the op codes of the flatbuffer (Model.operator_codes, OperatorCode.custom_code) without
-    building an interpreter.
-
-    Raises:
-      UserError: The flatbuffer is corrupt.
+    building an interpreter. A flatbuffer too damaged to read is False: the interpreter then says
+    what is wrong with it.
     """
-    root = fb.Table.root(model, f"{source}: corrupt TFLite model")
-    return any(code.string(1) == CUSTOM_OP for code in root.tables(1))  # Model 1: operator_codes
+    try:
+        root = fb.Table.root(model, f"{source}: corrupt TFLite model")
+        return any(code.string(1) == CUSTOM_OP for code in root.tables(1))  # Model 1: operator_codes
+    except UserError:
+        return False
 
 
 def uncompiled_name(source: str) -> str:
