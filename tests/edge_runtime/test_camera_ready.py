@@ -3,15 +3,18 @@ a configuration mistake is exit 2 at once. Cameras, a stream, files and a delega
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 import socket
 import subprocess
 from pathlib import Path
 
 import pytest
-from camera_helpers import camera
+from camera_helpers import camera, camera_command, cli_env
 from edgetpu_helpers import fake_delegate
 
+from conftest import REPO
 from edge_runtime.camera.capture import RetryPolicy, retry_until_ready
 from edge_runtime.camera.source_base import SourceError
 from edge_runtime.errors import EXIT_FAULT, EXIT_USER_ERROR, DeviceNotReady, UserError
@@ -156,3 +159,29 @@ def test_retry_until_ready_backs_off_and_lets_mistakes_through():
     with pytest.raises(UserError, match="no such model"):
         retry_until_ready(mistake, policy, logged.append)
     assert len(attempts) == 1
+
+
+_BUSY_PICAMERA2 = '''
+class Picamera2:
+    """Stands in for Picamera2 when libcamera reports the camera busy (another program holds it)."""
+
+    def __init__(self, camera_num=0):
+        raise RuntimeError("Failed to acquire camera: Device or resource busy")
+'''
+
+
+def test_a_busy_picamera2_camera_is_retried_then_exit_1(tiny_tflite, tmp_path):
+    (tmp_path / "picamera2").mkdir()
+    (tmp_path / "picamera2" / "__init__.py").write_text(_BUSY_PICAMERA2)
+    env = {**cli_env(), "PYTHONPATH": os.pathsep.join([str(tmp_path), cli_env()["PYTHONPATH"]])}
+    run = functools.partial(subprocess.run, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    proc = run(camera_command("--model", tiny_tflite["uint8"], "--source", "picamera2", "--retries", "1"))
+    busy = "cannot start (Failed to acquire camera: Device or resource busy)"
+    last = retried_then_failed(proc, f"picamera2 camera 0: {busy}", 1)
+    assert last.endswith("; check the camera cable and that `rpicam-hello --list-cameras` sees it")
+    # A camera number VideoCapture cannot open falls back to Picamera2: both reasons are given.
+    index = _absent_camera_index()
+    proc = run(camera_command("--model", tiny_tflite["uint8"], "--source", str(index), "--retries", "0"))
+    assert proc.returncode == EXIT_FAULT and lines(proc)[-1].startswith(
+        f"error: camera {index}: cannot be opened (unplugged, busy or not there), and with Picamera2 {busy}; "
+    )
