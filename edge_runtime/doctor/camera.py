@@ -61,8 +61,9 @@ def check_v4l2(nodes: Sequence[VideoNode]) -> Check:
     # A USB webcam has a second node for metadata (index 1): only index 0 delivers pictures.
     cameras = [n for n in nodes if not is_pi_internal(n) and n.index in (0, None)]
     facts = {"nodes": [{"path": n.path, "name": n.name, "index": n.index} for n in nodes]}
+    kinds = sorted({p.rstrip("-") for n in internal for p in PI_NODE_PREFIXES if n.name.startswith(p)})
     pi_note = (
-        f"; {len(internal)} Raspberry Pi camera-receiver/ISP/codec nodes ({', '.join(sorted({n.name.split('-')[0] for n in internal}))}), "
+        f"; {len(internal)} Raspberry Pi camera-receiver/ISP/codec node(s) ({', '.join(kinds)}), "
         "not cameras for OpenCV: the camera module goes through Picamera2"
         if internal
         else ""

@@ -91,6 +91,11 @@ def run_doctor(args: argparse.Namespace) -> int:
     return exit_code(checks)
 
 
+def _may_open(node: str) -> bool:
+    """This user may read and write NODE (a node that is not there yet is no permission problem)."""
+    return os.access(node, os.R_OK | os.W_OK) or not os.path.exists(node)
+
+
 def _version(distribution: str) -> str | None:
     found = packages.installed_versions([distribution])
     return found.get(distribution)
@@ -164,9 +169,7 @@ def run_checks(
     checks.append(
         edgetpu.check_library(library, probes.get("edgetpu"), build or edgetpu.library_build(None, None))
     )
-    checks.append(
-        edgetpu.check_devices(usb, pcie, lambda node: os.access(node, os.R_OK | os.W_OK), bool(library))
-    )
+    checks.append(edgetpu.check_devices(usb, pcie, _may_open, bool(library)))
     if library and build is not None:
         checks.append(edgetpu.check_pairing(build, first, backends.get(first) if first else None))
 

@@ -113,8 +113,8 @@ def dpkg_owner(path: str) -> tuple[str, str] | None:
 def parse_dpkg_search(text: str) -> str | None:
     """'libedgetpu1-std:arm64: /usr/lib/...' -> 'libedgetpu1-std:arm64' (the first owner)."""
     for line in text.splitlines():
-        package, sep, _ = line.partition(": ")
-        if sep and package and not package.startswith("diversion"):
+        package, sep, path = line.partition(": ")
+        if sep and package and path.startswith("/") and not package.startswith("diversion"):
             return package.split(",")[0].strip()
     return None
 
