@@ -171,7 +171,7 @@ def run_checks(
     )
     checks.append(edgetpu.check_devices(usb, pcie, _may_open, bool(library)))
     if library and build is not None:
-        checks.append(edgetpu.check_pairing(build, first, backends.get(first) if first else None))
+        checks.append(edgetpu.check_pairings(build, backends))
 
     checks.append(cpu.check_cpu(cpu.parse_cpuinfo(read_text(roots.proc / "cpuinfo") or "")))
     model_bytes = options.measure.stat().st_size if options.measure else 0

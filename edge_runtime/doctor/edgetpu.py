@@ -6,7 +6,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from edge_runtime.doctor.check import FAIL, INFO, OK, WARN, Check
@@ -299,3 +299,21 @@ def check_pairing(build: LibraryBuild, backend: str | None, backend_version: str
         else ""
     )
     return Check("edgetpu pairing", OK, f"{pair}: {row.outcome}{seen}; {row.source}", facts=facts)
+
+
+def check_pairings(build: LibraryBuild, backends: dict[str, str | None]) -> Check:
+    """The pairing of libedgetpu with the default backend (the first installed); when that one is not
+    known to work but another installed backend is, the fix names `--backend` for it."""
+    if not backends:
+        return check_pairing(build, None, None)
+    checks = [check_pairing(build, name, version) for name, version in backends.items()]
+    default = checks[0]
+    better = next((c for c in checks[1:] if c.verdict == OK), None)
+    if default.verdict == OK or better is None:
+        return default
+    name = better.facts["backend"]
+    return replace(
+        default,
+        fix=f"run with --backend {name} ({name} {better.facts['backend_version']} is known to work with this "
+        f"library), or: {default.fix}",
+    )

@@ -200,3 +200,15 @@ def test_community_builds_pair_with_their_own_tensorflow_version():
 def test_a_library_of_unknown_origin_cannot_be_paired():
     check = check_pairing(LibraryBuild(None, None, None, "unknown"), "ai_edge_litert", "2.3.0")
     assert check.verdict == WARN and "unknown" in check.detail
+
+
+def test_another_installed_backend_that_works_is_named_in_the_fix():
+    from edge_runtime.doctor.edgetpu import check_pairings
+
+    build = library_build("p", "16.0tf2.17.1-1")
+    check = check_pairings(build, {"ai_edge_litert": "2.3.0", "tflite_runtime": "2.17.1"})
+    assert check.verdict == WARN and check.fix.startswith(
+        "run with --backend tflite_runtime (tflite_runtime 2.17.1"
+    )
+    assert check_pairings(build, {"tflite_runtime": "2.17.1"}).verdict == OK
+    assert check_pairings(build, {}).verdict == WARN
