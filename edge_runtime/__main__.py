@@ -1,4 +1,4 @@
-"""Command line of the edge runtime: `python -m edge_runtime classify|camera --model M.tflite ...`, `doctor`."""
+"""Command line of the edge runtime: `python -m edge_runtime classify|camera --model M.tflite ...`."""
 
 from __future__ import annotations
 
