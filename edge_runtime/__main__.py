@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     from edge_runtime.camera.cli import add_camera_parser
 
     add_camera_parser(commands)
+    from edge_runtime.doctor.cli import add_doctor_parser
+
+    add_doctor_parser(commands)
     return parser
 
 
@@ -139,6 +142,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from edge_runtime.camera.cli import run_camera
 
         return run_camera(args)
+    if args.command == "doctor":
+        from edge_runtime.doctor.cli import run_doctor
+
+        return run_doctor(args)
     raise UserError(f"unknown command {args.command!r}")
 
 

@@ -1,0 +1,96 @@
+"""`doctor --measure MODEL`: times the int8 model and its float sibling on this device, and says which to deploy here.
+
+Light by design: WARMUP_RUNS untimed invokes, then MEASURE_RUNS timed ones (each phase cut off after
+MAX_SECONDS), with the runtime's default threads, through `edge_runtime.timing.time_invokes`, the one
+invoke timer the benchmarks use. The input is all zeros: XNNPACK's time does not depend on the values.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from edge_runtime.doctor.check import INFO, OK, Check
+
+WARMUP_RUNS = 10
+MEASURE_RUNS = 200
+MAX_SECONDS = 10.0
+# Closer than this, the two models run at the same speed as far as a deployment decision goes.
+SAME_SPEED = 0.10
+
+
+@dataclass(frozen=True)
+class Timing:
+    """One model's median invoke time here."""
+
+    path: Path
+    size_bytes: int
+    p50_ms: float
+    runs: int
+    threads: int
+
+
+def float_siblings(model: Path) -> list[Path]:
+    """The float models convert writes beside an int8 one: model_float32.tflite, model_float16.tflite."""
+    if "int8" not in model.stem:
+        return []
+    names = (model.stem.replace("int8", kind) + model.suffix for kind in ("float32", "float16"))
+    return [model.with_name(name) for name in names if model.with_name(name).is_file()]
+
+
+def time_model(path: Path, threads: int) -> Timing:
+    """Median `invoke()` time of the model at PATH with THREADS threads, on an all-zero input."""
+    import numpy as np
+
+    from edge_runtime.interpreter import make_interpreter
+    from edge_runtime.timing import time_invokes
+
+    interpreter = make_interpreter(path, num_threads=threads)
+    for detail in interpreter.get_input_details():
+        interpreter.set_tensor(detail["index"], np.zeros(detail["shape"], detail["dtype"]))
+    times = time_invokes(interpreter, MEASURE_RUNS, warmup_runs=WARMUP_RUNS, max_seconds=MAX_SECONDS)
+    return Timing(path, path.stat().st_size, statistics.median(times.runs_ms), len(times.runs_ms), threads)
+
+
+def _describe(t: Timing) -> str:
+    return f"{t.path.name} p50 {t.p50_ms:.3g} ms ({t.size_bytes / 1e6:.1f} MB, {t.runs} runs)"
+
+
+def check_measure(int8: Timing, floats: Sequence[Timing]) -> Check:
+    """Which model to deploy on this device, from the measured medians.
+
+    int8 wins when it is faster, or about as fast (within SAME_SPEED) since it is smaller; a float model
+    wins when it is clearly faster and its size fits the device.
+    """
+    facts = {
+        "threads": int8.threads,
+        "models": [
+            {"path": str(t.path), "size_bytes": t.size_bytes, "p50_ms": round(t.p50_ms, 4), "runs": t.runs}
+            for t in (int8, *floats)
+        ],
+    }
+    measured = ", ".join(_describe(t) for t in (int8, *floats)) + f"; {int8.threads} threads"
+    if not floats:
+        return Check(
+            "measure",
+            INFO,
+            f"{measured}; no float model beside it to compare",
+            "pass the float model: --measure-float build/tflite/model_float32.tflite",
+            facts,
+        )
+    best = min(floats, key=lambda t: t.p50_ms)
+    speed = best.p50_ms / int8.p50_ms  # > 1: int8 is faster
+    smaller = best.size_bytes / int8.size_bytes
+    if speed >= 1 + SAME_SPEED:
+        verdict = f"deploy int8 here: {speed:.2g}x faster than {best.path.name} and {smaller:.2g}x smaller"
+    elif speed > 1 - SAME_SPEED:
+        verdict = f"deploy int8 here: as fast as {best.path.name} (within {SAME_SPEED:.0%}) and {smaller:.2g}x smaller"
+    else:
+        verdict = (
+            f"{best.path.name} is {1 / speed:.2g}x faster here: deploy it if its {best.size_bytes / 1e6:.1f} MB "
+            "fit; int8 only for size or the Edge TPU"
+        )
+    facts["decision"] = verdict
+    return Check("measure", OK, f"{measured}: {verdict}", facts=facts)
