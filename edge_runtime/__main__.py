@@ -90,7 +90,7 @@ def run_classify(args: argparse.Namespace) -> int:
     """Classifies every image; a bad image is one `error:` line, the rest still run."""
     from edge_runtime.ambiguity import rule_from_args
     from edge_runtime.classify import classify_image, get_confidence
-    from edge_runtime.common import input_dtype, input_size, output_details
+    from edge_runtime.common import input_dtype, input_size, num_classes
     from edge_runtime.image import load_rgb
     from edge_runtime.interpreter import backend_name, default_threads, make_interpreter
 
@@ -104,13 +104,13 @@ def run_classify(args: argparse.Namespace) -> int:
         delegate=choice.library,
         delegate_options=choice.options,
     )
-    num_classes = int(output_details(interpreter)["shape"][-1])
+    classes = num_classes(interpreter)
     warn = functools.partial(print, file=sys.stderr)
-    labels, labels_source = resolve_labels(model_path, args.labels, num_classes, warn=warn)
+    labels, labels_source = resolve_labels(model_path, args.labels, classes, warn=warn)
     if args.verbose:
         width, height = input_size(interpreter)
         print(
-            f"model: {model_path} ({width}x{height} {input_dtype(interpreter)} input, {num_classes} classes), "
+            f"model: {model_path} ({width}x{height} {input_dtype(interpreter)} input, {classes} classes), "
             f"backend: {backend_name(interpreter)}, labels: {labels_source}, delegate: {choice.describe()}; "
             f"ambiguous when {rule.describe()}",
             file=sys.stderr,

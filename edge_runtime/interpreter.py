@@ -264,6 +264,9 @@ def make_interpreter(
         # With a delegate, the graph is handed to it (and the Edge TPU op resolved) while the
         # interpreter is built, so a delegate that cannot run the model fails here, not at allocation.
         raise UserError(_unprepared(source, err, delegate, for_edgetpu)) from None
+    from edge_runtime.common import check_classifier
+
+    check_classifier(interpreter, source)  # one image in, one score per class out, or one line why not
     return interpreter
 
 

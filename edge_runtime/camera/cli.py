@@ -137,7 +137,7 @@ def run_camera(args: argparse.Namespace) -> int:
     from edge_runtime.camera.loop import LoopOptions, run_loop
     from edge_runtime.camera.overlay import Display, display_problem
     from edge_runtime.camera.sources import SourceOptions, open_source
-    from edge_runtime.common import input_dtype, input_size, output_details
+    from edge_runtime.common import input_dtype, input_size, num_classes
     from edge_runtime.delegate_args import delegate_from_args
     from edge_runtime.edgetpu import compiled_for_edgetpu, is_library
     from edge_runtime.interpreter import backend_name, default_threads, make_interpreter
@@ -177,8 +177,8 @@ def run_camera(args: argparse.Namespace) -> int:
     interpreters = retry_until_ready(make_interpreters, retry, _log)
     if choice.library and is_library(choice.library) and not compiled_for_edgetpu(model_path.read_bytes()):
         _log(f"warning: {model_path} is not compiled for the Edge TPU (edgetpu_compiler); it runs on the CPU")
-    num_classes = int(output_details(interpreters[0])["shape"][-1])
-    labels, labels_source = resolve_labels(model_path, args.labels, num_classes, warn=_log)
+    classes = num_classes(interpreters[0])
+    labels, labels_source = resolve_labels(model_path, args.labels, classes, warn=_log)
     display = None
     if args.display:
         problem = display_problem()
@@ -192,7 +192,7 @@ def run_camera(args: argparse.Namespace) -> int:
     source = open_source(args.source, source_options, retry, _log)
     width, height = input_size(interpreters[0])
     _log(
-        f"camera: {model_path} ({width}x{height} {input_dtype(interpreters[0])}, {num_classes} classes, "
+        f"camera: {model_path} ({width}x{height} {input_dtype(interpreters[0])}, {classes} classes, "
         f"labels: {labels_source}), backend {backend_name(interpreters[0])}, delegate {choice.describe()}, "
         f"{args.workers} worker(s) x {threads} thread(s), source {source.name}, "
         f"budget {args.budget_ms:g} ms, priority {priority}, ambiguous when {options.ambiguity.describe()}; "

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
+from PIL import Image
 
+from conftest import run_module
 from edge_runtime.classify import classify_image
 from edge_runtime.common import check_classifier, get_score_list, get_scores, num_classes, set_input
 from edge_runtime.errors import UserError
@@ -95,3 +99,42 @@ def test_a_non_image_input_and_two_outputs_are_refused(tmp_path):
     path = _tflite(image, heads, tmp_path, "two_heads")
     with pytest.raises(UserError, match=r"two_heads\.tflite: 2 outputs; edge_runtime reads one"):
         check_classifier(make_interpreter(path), str(path))
+
+
+def test_classify_refuses_a_two_input_model_in_one_line_and_reads_a_sigmoid_as_two_classes(tmp_path):
+    import keras
+
+    image, extra = keras.Input((16, 16, 3), name="image"), keras.Input((4,), name="metadata")
+    features = keras.layers.Concatenate()([_features(image), extra])
+    two = _tflite(
+        [image, extra], keras.layers.Dense(2, activation="softmax")(features), tmp_path, "two_inputs"
+    )
+    picture = tmp_path / "cell.png"
+    Image.new("RGB", (20, 20), (90, 120, 200)).save(picture)
+    proc = run_module("edge_runtime", "classify", str(picture), "--model", str(two), check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert [line for line in proc.stderr.splitlines() if line.startswith("error:")] == [
+        f"error: {two}: 2 inputs (serving_default_image:0, serving_default_metadata:0); edge_runtime feeds one image, so export the classifier "
+        "with a single [1, height, width, 3] input"
+    ]
+    single = keras.Input((16, 16, 3))
+    sigmoid = _tflite(
+        single, keras.layers.Dense(1, activation="sigmoid")(_features(single)), tmp_path, "sigmoid"
+    )
+    labels = tmp_path / "labels.txt"
+    labels.write_text("functional\ndefective\n")
+    proc = run_module(
+        "edge_runtime",
+        "classify",
+        str(picture),
+        "--model",
+        str(sigmoid),
+        "--labels",
+        str(labels),
+        "--json",
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads(proc.stdout)
+    assert {c["label"] for c in record["classes"]} == {"functional", "defective"}
+    assert sum(c["score"] for c in record["classes"]) == pytest.approx(1.0, abs=1e-5)
