@@ -31,7 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m edge_runtime", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     classify = commands.add_parser("classify", help="classify image files with a .tflite model")
-    classify.add_argument("images", nargs="+", metavar="IMAGE", help="image files to classify")
+    classify.add_argument(
+        "images",
+        nargs="+",
+        metavar="IMAGE",
+        help="image files to classify; a folder stands for every image in it and its sub-folders, sorted",
+    )
     classify.add_argument("--model", required=True, help="the .tflite model")
     classify.add_argument(
         "--labels",
@@ -51,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_delegate_arguments(classify)
     add_ambiguity_arguments(classify)
     classify.add_argument("--json", action="store_true", help="print one JSON object per image")
+    classify.add_argument(
+        "--verify",
+        action="store_true",
+        help="first check the model's sha256 against the model_card.json beside it (refuse a damaged copy)",
+    )
     classify.add_argument(
         "-v", "--verbose", action="store_true", help="log the model, backend and labels used"
     )
@@ -86,6 +96,23 @@ def _print_result(image: str, classes: list, confidence: Confidence, as_json: bo
     sys.stdout.flush()
 
 
+def _expand_folders(paths: Sequence[str]) -> list[str | UserError]:
+    """The images to classify: files as given, each folder replaced by its images (recursive, sorted)."""
+    from edge_runtime.folders import list_images
+    from edge_runtime.image import IMAGE_SUFFIXES
+
+    expanded: list[str | UserError] = []
+    for path in paths:
+        if not Path(path).is_dir():
+            expanded.append(path)
+            continue
+        images = list_images(path, recursive=True)
+        expanded.extend(str(p) for p in images)
+        if not images:
+            expanded.append(UserError(f"{path}: a folder with no image files ({', '.join(IMAGE_SUFFIXES)})"))
+    return expanded
+
+
 def run_classify(args: argparse.Namespace) -> int:
     """Classifies every image; a bad image is one `error:` line, the rest still run."""
     from edge_runtime.ambiguity import rule_from_args
@@ -96,6 +123,10 @@ def run_classify(args: argparse.Namespace) -> int:
 
     rule = rule_from_args(args)
     model_path = Path(args.model)
+    if args.verify:
+        from edge_runtime.model_verify import verify_against_card
+
+        print(verify_against_card(model_path), file=sys.stderr)
     choice = delegate_from_args(args)
     interpreter = make_interpreter(
         model_path,
@@ -104,19 +135,23 @@ def run_classify(args: argparse.Namespace) -> int:
         delegate=choice.library,
         delegate_options=choice.options,
     )
-    classes = num_classes(interpreter)
+    class_count = num_classes(interpreter)
     warn = functools.partial(print, file=sys.stderr)
-    labels, labels_source = resolve_labels(model_path, args.labels, classes, warn=warn)
+    labels, labels_source = resolve_labels(model_path, args.labels, class_count, warn=warn)
     if args.verbose:
         width, height = input_size(interpreter)
         print(
-            f"model: {model_path} ({width}x{height} {input_dtype(interpreter)} input, {classes} classes), "
+            f"model: {model_path} ({width}x{height} {input_dtype(interpreter)} input, {class_count} classes), "
             f"backend: {backend_name(interpreter)}, labels: {labels_source}, delegate: {choice.describe()}; "
             f"ambiguous when {rule.describe()}",
             file=sys.stderr,
         )
     failed = 0
-    for image in args.images:
+    for image in _expand_folders(args.images):
+        if isinstance(image, UserError):  # a folder without images
+            print(f"error: {image}", file=sys.stderr, flush=True)
+            failed += 1
+            continue
         try:
             rgb = load_rgb(image, size_hint=input_size(interpreter))
         except (ValueError, OSError) as err:  # UserError, FileNotFoundError, unreadable file

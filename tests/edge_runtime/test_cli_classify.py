@@ -18,6 +18,7 @@ from conftest import (
     run_edge_runtime_without_heavy_imports,
 )
 from edge_runtime.classify import classify_image
+from edge_runtime.files import sha256_file
 from edge_runtime.image import load_rgb
 from edge_runtime.interpreter import make_interpreter
 
@@ -231,3 +232,41 @@ def test_cli_never_imports_tensorflow(tiny_tflite, odd_images):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[-1] == "ok"
     assert proc.stdout.splitlines()[0] == str(odd_images[0])
+
+
+def test_a_folder_is_classified_image_by_image_recursively_in_sorted_order(tiny_tflite, odd_images, tmp_path):
+    folder = tmp_path / "cells"
+    (folder / "b").mkdir(parents=True)
+    shutil.copy(odd_images[0], folder / "z.png")
+    shutil.copy(odd_images[1], folder / "b" / "a.jpg")
+    (folder / "notes.txt").write_text("not an image")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    proc = classify(folder, empty, "--model", tiny_tflite["uint8"], "--json")
+    assert [r["image"] for r in json_results(proc)] == [str(folder / "b" / "a.jpg"), str(folder / "z.png")]
+    assert error_lines(proc) == [
+        f"error: {empty}: a folder with no image files ("
+        + ", ".join((".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm"))
+        + ")"
+    ]
+    assert proc.returncode == 2  # the empty folder counts as a failure; the images still ran
+
+
+def test_verify_checks_the_model_against_its_card(tiny_tflite, odd_images, tmp_path):
+    model = tmp_path / "model_int8.tflite"
+    shutil.copy(tiny_tflite["uint8"], model)
+    proc = classify(odd_images[0], "--model", model, "--verify")
+    assert error_lines(proc) == [
+        f"error: {model}: --verify needs the model card written with it, and {tmp_path / 'model_card.json'} "
+        "is not there; copy model_card.json beside the model (or run without --verify)"
+    ]
+
+    card = tmp_path / "model_card.json"
+    card.write_text(json.dumps({"models": {model.name: {"sha256": sha256_file(model)}}}))
+    proc = classify(odd_images[0], "--model", model, "--verify")
+    assert proc.returncode == 0 and f"verified: {model} matches {card}" in proc.stderr
+    model.write_bytes(model.read_bytes()[:-100])  # a truncated copy
+    proc = classify(odd_images[0], "--model", model, "--verify")
+    (line,) = error_lines(proc)
+    assert line.startswith(f"error: {model}: sha256 ") and "the file is damaged or another version" in line
+    assert proc.returncode == 2 and proc.stdout == ""
