@@ -123,6 +123,8 @@ def read_model(model: str | os.PathLike | bytes | bytearray | memoryview) -> tup
             raise FileNotFoundError(f"{path}: model file not found; check the path")
         if path.is_dir():
             raise UserError(f"{path}: is a folder, not a model; pass the path of a .tflite file")
+        if not path.is_file():  # reading a named pipe or a device would block or never end
+            raise UserError(f"{path}: not a regular file (a pipe, device or socket); pass a .tflite file")
         if path.suffix.lower() != ".tflite":
             raise UserError(
                 f"{path}: not a .tflite model (the name must end in .tflite); "

@@ -75,3 +75,19 @@ def test_a_large_jpeg_is_decoded_reduced_to_twice_the_model_size(tmp_path):
     full = load_resized(path, 128, 96).astype(int)
     direct = resize(load_rgb(path), 128, 96).astype(int)
     assert np.abs(full - direct).mean() < 3.0
+
+
+def test_a_named_pipe_given_as_the_model_is_refused_without_blocking(tmp_path):
+    from edge_runtime.interpreter import read_model
+
+    fifo = tmp_path / "model.tflite"
+    os.mkfifo(fifo)
+    outcome = []
+    reader = threading.Thread(target=lambda: outcome.append(_error_of(read_model, fifo)), daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    if reader.is_alive():
+        with open(fifo, "wb"):
+            pass
+        pytest.fail("read_model blocked on a named pipe")
+    assert outcome == [f"{fifo}: not a regular file (a pipe, device or socket); pass a .tflite file"]
