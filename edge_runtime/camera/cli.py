@@ -108,6 +108,13 @@ def add_camera_parser(commands: argparse._SubParsersAction) -> None:
         metavar="S",
         help="seconds between status lines (default: 1 on a terminal, 30 otherwise; 0: none)",
     )
+    add(
+        "--frame-timeout",
+        type=positive,
+        default=2.0,
+        metavar="S",
+        help="longest wait for one Picamera2 frame; a stalled camera then goes through --retries, then exit 1 (2)",
+    )
 
 
 def _on_signals(stop: threading.Event) -> Callable[[], None]:
@@ -152,7 +159,9 @@ def run_camera(args: argparse.Namespace) -> int:
         status_interval_s=interval,
         ambiguity=rule_from_args(args),
     )
-    source_options = SourceOptions(fps=args.fps, loop=args.loop, camera_size=args.camera_size)
+    source_options = SourceOptions(
+        fps=args.fps, loop=args.loop, camera_size=args.camera_size, frame_timeout_s=args.frame_timeout
+    )
     delegate = EDGETPU_LIBRARIES.get(platform.system(), "libedgetpu.so.1") if args.edgetpu else args.delegate
     model_path = Path(args.model)
     threads = args.threads or default_threads(args.workers)
