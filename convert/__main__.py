@@ -10,6 +10,7 @@ from pathlib import Path
 from convert.modes import IO_TYPES, QUANTIZATIONS, RECOMMENDED_CALIBRATION_IMAGES
 from convert.modes_table import modes_help
 from edge_runtime.errors import UserError, cli_main
+from edge_runtime.file_set import check_output_folder
 
 EXIT_GATE_FAILED = 1
 
@@ -90,16 +91,34 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _training_data(model_path: Path) -> Path | None:
-    """The training folder recorded by `python -m train` beside the model, if any."""
+def _training_record(model_path: Path) -> dict:
+    """train_config.json beside the model ({} when absent), refused when it was written for another model.
+
+    `python -m train` records the sha256 of the model it wrote; a config (and the labels.txt
+    beside it) from an earlier run into the same folder must not label or calibrate this model.
+    """
+    from edge_runtime.files import sha256_file
+
     config = model_path.parent / "train_config.json"
     if not config.is_file():
-        return None
+        return {}
     try:
-        data = json.loads(config.read_text(encoding="utf-8")).get("dataset")
-    except (json.JSONDecodeError, AttributeError):
-        raise UserError(f"{config}: not valid JSON; pass --calibration-data") from None
-    return Path(data) if data else None
+        record = json.loads(config.read_text(encoding="utf-8"))
+        recorded = record.get("model_sha256")
+    except (json.JSONDecodeError, AttributeError, UnicodeDecodeError):
+        raise UserError(f"{config}: not valid JSON; pass --labels and --calibration-data") from None
+    if recorded and model_path.is_file() and recorded != sha256_file(model_path):
+        raise UserError(
+            f"{config}: written by the training run of another model than {model_path} (its model_sha256 "
+            "differs), so the labels.txt and training data beside it may be stale; convert the model that run "
+            "wrote, or pass --labels and --calibration-data"
+        )
+    return record
+
+
+def _expected_bytes(model_path: Path) -> int:
+    """About what the artifacts take: a float32 model near the Keras file's size, the int8 one a quarter."""
+    return 2 * model_path.stat().st_size if model_path.is_file() else 0
 
 
 @cli_main(flags={"io_type": "--io", "calibration_folder": "--calibration-data"})
@@ -112,8 +131,17 @@ def main(argv: list[str] | None = None) -> int:
     # Options first: a wrong flag is reported before TensorFlow's multi-second import.
     conversion = ConvertOptions(args.quantize, args.io_type, args.calibration_images, args.seed)
     gate = GateOptions(args.max_accuracy_drop, args.test_data, seed=args.seed, keep_failed=args.keep_failed)
+    check_output_folder(args.out, _expected_bytes(args.model))
+    if args.model.suffix == ".tflite":
+        raise UserError(f"{args.model}: already a .tflite model; pass the saved Keras model (model.keras)")
+    if args.model.is_dir():
+        raise UserError(f"{args.model}: is a folder; pass the saved Keras model file inside it (model.keras)")
+    if not args.model.exists():
+        raise FileNotFoundError(f"{args.model}: no such Keras model (train one first: make train)")
+    record = {} if args.labels and args.calibration_data else _training_record(args.model)
     labels = args.labels or args.model.parent / "labels.txt"
-    calibration = args.calibration_data or _training_data(args.model)
+    dataset = record.get("dataset")
+    calibration = args.calibration_data or (Path(dataset) if dataset else None)
     if calibration is None and (conversion.needs_calibration or args.test_data is None):
         raise UserError(
             f"{args.model}: no train_config.json beside it naming the training data; pass --calibration-data DIR"

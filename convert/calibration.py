@@ -12,20 +12,7 @@ import numpy as np
 from convert.modes import RECOMMENDED_CALIBRATION_IMAGES
 from edge_runtime.errors import UserError
 from edge_runtime.folders import list_images
-from edge_runtime.image import load_resized
-
-# ITU-R BT.601 luma, the weights Pillow's convert("L") uses; they sum to 1, so gray stays gray.
-_LUMA = np.array([0.299, 0.587, 0.114])
-
-
-def to_channels(images: np.ndarray, channels: int) -> np.ndarray:
-    """(..., H, W, 3) uint8 RGB as the model's depth: unchanged for 3, BT.601 luma for 1."""
-    if channels == 3:
-        return images
-    if channels != 1:
-        raise ValueError(f"cannot make {channels}-channel images; models take depth 1 or 3")
-    gray = np.rint(images.astype(np.float64) @ _LUMA)
-    return np.clip(gray, 0, 255).astype(np.uint8)[..., None]
+from edge_runtime.image import load_resized, to_channels
 
 
 def calibration_set(

@@ -34,6 +34,9 @@ class ConversionError(UserError):
 
 def load_keras_model(path: str | os.PathLike):
     """Loads a saved Keras model with safe_mode on; errors name the file."""
+    from edge_runtime.native_logs import quiet_tensorflow
+
+    quiet_tensorflow()  # before Keras imports it: no native start-up noise on the console
     import keras
 
     path = Path(path)

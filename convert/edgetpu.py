@@ -159,12 +159,41 @@ def compile_model(model: Path, out_dir: Path, min_runtime_version: int | None, f
         if proc.returncode != 0 or not produced[0].is_file():
             detail = (proc.stderr or proc.stdout).strip().splitlines()
             raise UserError(f"{model}: {COMPILER} failed ({detail[-1] if detail else proc.returncode})")
+        if reattach_metadata(model, produced[0]):
+            print(f"re-attached the metadata and packed files of {model} (edgetpu_compiler drops them)")
         written = []
         for source, target in zip(produced, targets, strict=True):
             if source.is_file():  # same filesystem: the rename is atomic
                 os.replace(source, target)
                 written.append(target)
     return written
+
+
+def reattach_metadata(model: Path, compiled: Path) -> bool:
+    """Writes MODEL's TFLite Metadata and packed files (labels.txt) into COMPILED, in place.
+
+    edgetpu_compiler drops both (ultralytics/yolov5 PR 9903; tflite-support PR 916 shows the same
+    transfer with tflite-support), so the compiled model would otherwise have no labels and no
+    normalization for the Task Library, MediaPipe or edge_runtime. Our writer replaces whatever
+    metadata COMPILED kept, so calling it twice gives the same file.
+
+    Returns:
+      True when MODEL had metadata to re-attach (False: COMPILED is left as it is).
+
+    Raises:
+      UserError: A model's metadata or packed files are corrupt, or they do not fit COMPILED.
+    """
+    from convert.metadata_writer import populate
+    from edge_runtime.files import atomic_write_bytes
+    from edge_runtime.metadata import associated_files, read_metadata
+
+    data = model.read_bytes()
+    meta = read_metadata(data, str(model))
+    if meta is None:
+        return False
+    files = associated_files(data, str(model))
+    atomic_write_bytes(compiled, populate(compiled.read_bytes(), meta, files, source=str(compiled)))
+    return True
 
 
 @cli_main

@@ -27,7 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     from convert.converter import image_input_shape, load_keras_model
     from convert.evaluation_report import format_report, report
     from edge_runtime.ambiguity import add_ambiguity_arguments, rule_from_args
-    from edge_runtime.errors import cli_main
+    from edge_runtime.errors import UserError, cli_main
+    from edge_runtime.file_set import check_output_folder, staged_files
     from edge_runtime.files import atomic_write_bytes, atomic_write_text
     from labels import read_labels
 
@@ -49,6 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     def run() -> int:
         args = parser.parse_args(argv)
         rule = rule_from_args(args)
+        if args.out is not None:
+            if args.out.is_dir():
+                raise UserError(
+                    f"{args.out}: is a folder; --out names the JSON file, e.g. {args.out / 'evaluation.json'}"
+                )
+            check_output_folder(args.out.parent, needed_bytes=2**20)
         for path in args.tflite:
             if not path.is_file():
                 raise FileNotFoundError(f"{path}: no such .tflite model (run make convert first)")
@@ -70,8 +77,9 @@ def main(argv: list[str] | None = None) -> int:
             summary["files"]["confidence_png"] = str(png)
             curves = {r.name: model_curves(evaluation.labels, r.probabilities, rule) for r in results}
             title = f"Accuracy vs results kept ({len(evaluation.labels)} images from {args.data})"
-            atomic_write_bytes(png, plot_confidence_curves(curves, title))
-            atomic_write_text(args.out, json.dumps(summary, indent=2) + "\n")
+            with staged_files(args.out.parent, [args.out.name, png.name]) as staging:  # both or neither
+                atomic_write_bytes(staging / png.name, plot_confidence_curves(curves, title))
+                atomic_write_text(staging / args.out.name, json.dumps(summary, indent=2) + "\n")
             print(f"wrote {args.out} and {png}")
         return 0
 

@@ -10,6 +10,7 @@ from convert.converter import ConvertOptions, calibration_set, convert, image_in
 from convert.gate import GateOptions, GateResult, resolve_test_data, run_gate
 from convert.modes import model_filename
 from edge_runtime.errors import ParameterError, UserError
+from edge_runtime.file_set import staged_files
 from edge_runtime.files import atomic_write_bytes
 from edge_runtime.folders import list_images
 from labels import format_labels, read_labels
@@ -145,7 +146,8 @@ def export_all(
     """Converts `model_path`, checks every model against it on test images, and writes what passed.
 
     Nothing is written when a model loses more accuracy than allowed, unless `gate.keep_failed`;
-    check `ExportResult.passed`.
+    check `ExportResult.passed`. The files are staged and swapped in as one set: on any failure
+    (a full disk, Ctrl-C) the previous models, labels and card stay as they were.
 
     Raises:
       UserError: Existing outputs without `force`, labels that do not match the model's output,
@@ -157,6 +159,9 @@ def export_all(
     if existing and not options.force:
         raise UserError(f"{existing[0]}: already exists; pass --force to replace it")
 
+    from edge_runtime.native_logs import quiet_tensorflow
+
+    quiet_tensorflow()  # first: the modules below import it, with its native start-up noise
     from convert.metadata_writer import populate
     from convert.model_card import build_card, merge_previous, model_entry, sha256, write_card
     from convert.scores import load_files
@@ -225,7 +230,9 @@ def export_all(
     if options.force:
         card = merge_previous(card, out_dir)
 
-    written = [atomic_write_bytes(out_dir / name, data) for name, data in blobs.items()]
-    written.append(atomic_write_bytes(out_dir / LABELS_NAME, files[LABELS_NAME]))
-    written += write_card(out_dir, card)
-    return ExportResult(gate, tuple(written), card)
+    # One set: the models, labels and card are swapped in together, or the previous set stays.
+    with staged_files(out_dir, names) as staging:
+        for name, data in {**blobs, LABELS_NAME: files[LABELS_NAME]}.items():
+            atomic_write_bytes(staging / name, data)
+        write_card(staging, card)
+    return ExportResult(gate, tuple(out_dir / name for name in names), card)

@@ -16,10 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from convert.calibration import to_channels
 from edge_runtime.errors import UserError
 from edge_runtime.folders import read_class_folder
-from edge_runtime.image import load_resized
+from edge_runtime.image import load_resized, to_channels
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from edge_runtime.ambiguity import Confidence, add_ambiguity_arguments
+from edge_runtime.delegate_args import add_delegate_arguments, delegate_from_args
 from edge_runtime.errors import EXIT_USER_ERROR, UserError, cli_main
 from edge_runtime.model_labels import LABELS_BESIDE_MODEL, resolve_labels
 
@@ -46,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument(
         "--backend", help="ai_edge_litert, tflite_runtime or tensorflow (default: first installed)"
     )
-    classify.add_argument("--delegate", help="delegate library to load, e.g. libedgetpu.so.1")
+    add_delegate_arguments(classify)
     add_ambiguity_arguments(classify)
     classify.add_argument("--json", action="store_true", help="print one JSON object per image")
     classify.add_argument(
@@ -91,25 +93,29 @@ def run_classify(args: argparse.Namespace) -> int:
 
     rule = rule_from_args(args)
     model_path = Path(args.model)
+    choice = delegate_from_args(args)
     interpreter = make_interpreter(
         model_path,
         num_threads=args.threads or default_threads(),
         backend=args.backend,
-        delegate=args.delegate,
+        delegate=choice.library,
+        delegate_options=choice.options,
     )
     num_classes = int(output_details(interpreter)["shape"][-1])
-    labels, labels_source = resolve_labels(model_path, args.labels, num_classes)
+    warn = functools.partial(print, file=sys.stderr)
+    labels, labels_source = resolve_labels(model_path, args.labels, num_classes, warn=warn)
     if args.verbose:
         width, height = input_size(interpreter)
         print(
             f"model: {model_path} ({width}x{height} {input_dtype(interpreter)} input, {num_classes} classes), "
-            f"backend: {backend_name(interpreter)}, labels: {labels_source}; ambiguous when {rule.describe()}",
+            f"backend: {backend_name(interpreter)}, labels: {labels_source}, delegate: {choice.describe()}; "
+            f"ambiguous when {rule.describe()}",
             file=sys.stderr,
         )
     failed = 0
     for image in args.images:
         try:
-            rgb = load_rgb(image)
+            rgb = load_rgb(image, size_hint=input_size(interpreter))
         except (ValueError, OSError) as err:  # UserError, FileNotFoundError, unreadable file
             print(f"error: {err}", file=sys.stderr, flush=True)
             failed += 1

@@ -9,6 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from edge_runtime.errors import UserError
+from edge_runtime.image import to_channels
+
 
 def input_details(interpreter: Any) -> dict:
     """The details dict (name, index, shape, dtype, quantization) of the model's only input."""
@@ -71,6 +74,46 @@ def tensor_info(interpreter: Any) -> tuple[TensorInfo, TensorInfo]:
     return info
 
 
+_INPUT_TYPES = (np.float32, np.uint8, np.int8)
+
+
+def check_classifier(interpreter: Any, source: str) -> None:
+    """Raises UserError, naming SOURCE, unless the model is an image classifier edge_runtime can feed.
+
+    That is one [1, height, width, 1 or 3] float32, uint8 or int8 input and one [1, classes] (or
+    [classes]) output; a single-unit output is read as a sigmoid's two classes (see `num_classes`).
+    A model with more inputs would run with all but one of them unset, so it is refused.
+    """
+    inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
+    if len(inputs) != 1:
+        names = ", ".join(str(d["name"]) for d in inputs)
+        raise UserError(
+            f"{source}: {len(inputs)} inputs ({names}); edge_runtime feeds one image, so export the "
+            "classifier with a single [1, height, width, 3] input"
+        )
+    shape, dtype = [int(n) for n in inputs[0]["shape"]], np.dtype(inputs[0]["dtype"])
+    if len(shape) != 4 or shape[0] != 1 or shape[3] not in (1, 3) or dtype not in _INPUT_TYPES:
+        raise UserError(
+            f"{source}: input {inputs[0]['name']!r} is {shape} {dtype}, not an image [1, height, width, 1 or 3] "
+            "of float32, uint8 or int8; this is not an image classifier edge_runtime can run"
+        )
+    if len(outputs) != 1:
+        raise UserError(
+            f"{source}: {len(outputs)} outputs; edge_runtime reads one [1, classes] score output, "
+            "so export the classifier with its probabilities alone"
+        )
+    out = [int(n) for n in outputs[0]["shape"]]
+    if not out or int(np.prod(out)) != out[-1]:
+        raise UserError(
+            f"{source}: output {outputs[0]['name']!r} is {out}, not one score per class [1, classes]"
+        )
+
+
+def num_classes(interpreter: Any) -> int:
+    """The classes a model scores: its output's length, or 2 for one sigmoid unit (not-class-1, class 1)."""
+    return max(2, tensor_info(interpreter)[1].size)
+
+
 def input_size(interpreter: Any) -> tuple[int, int]:
     """Returns the input image size as (width, height); the tensor is [1, height, width, 3]."""
     _, height, width, _ = input_details(interpreter)["shape"]
@@ -120,10 +163,11 @@ def pixel_table(scale: float, zero_point: int, dtype: np.dtype | type) -> np.nda
 
 
 def set_input(interpreter: Any, rgb: np.ndarray) -> None:
-    """Writes an RGB image into the input tensor, converted to the tensor's type.
+    """Writes an RGB image into the input tensor, converted to the tensor's type and depth.
 
     Writes straight into the interpreter's buffer (no per-frame batch array). Integer inputs go
-    through a 256-entry table, as a pixel has only 256 possible values.
+    through a 256-entry table, as a pixel has only 256 possible values. A grayscale-input model
+    (depth 1) gets the image's BT.601 luma, as `convert` calibrated and evaluated it.
 
     Args:
       interpreter: The interpreter, tensors allocated.
@@ -135,6 +179,8 @@ def set_input(interpreter: Any, rgb: np.ndarray) -> None:
     info = tensor_info(interpreter)[0]
     # The view must not outlive this call: the interpreter refuses to run while one is held.
     tensor = interpreter.tensor(info.index)()[0]
+    if tensor.shape[-1] == 1 and rgb.ndim == 3 and rgb.shape[-1] == 3:
+        rgb = to_channels(rgb, 1)
     if rgb.dtype != np.uint8 or rgb.shape != tensor.shape:
         height, width, channels = tensor.shape
         raise ValueError(
@@ -157,13 +203,18 @@ def get_scores(interpreter: Any) -> np.ndarray:
     """Returns the class scores of the last `invoke` as a 1-D float32 array.
 
     A quantized output is dequantized with its tensor's parameters: real = scale * (q - zero_point)
-    (a uint8 softmax with scale 1/256 and zero point 0 gives q / 256).
+    (a uint8 softmax with scale 1/256 and zero point 0 gives q / 256). A single sigmoid unit s
+    becomes the two classes [1 - s, s], as Keras' binary classifiers mean it.
     """
     info = tensor_info(interpreter)[1]
     scores = interpreter.get_tensor(info.index).reshape(-1)
     if info.dtype.kind in "iu" and info.scale > 0:
-        return (scores.astype(np.float32) - np.float32(info.zero_point)) * np.float32(info.scale)
-    return scores.astype(np.float32, copy=False)
+        scores = (scores.astype(np.float32) - np.float32(info.zero_point)) * np.float32(info.scale)
+    else:
+        scores = scores.astype(np.float32, copy=False)
+    if info.size == 1:
+        return np.array([1.0 - scores[0], scores[0]], dtype=np.float32)
+    return scores
 
 
 def get_score_list(interpreter: Any) -> list[float]:
@@ -174,6 +225,8 @@ def get_score_list(interpreter: Any) -> list[float]:
     the float32 scale in double precision before the one rounding to float32).
     """
     info = tensor_info(interpreter)[1]
+    if info.size == 1:  # a sigmoid: the two-class reading of get_scores
+        return get_scores(interpreter).tolist()
     raw = interpreter.get_tensor(info.index).reshape(-1).tolist()
     if info.dtype.kind in "iu" and info.scale > 0:
         zero_point, scale = info.zero_point, info.scale

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import functools
+import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Mapping
 
 
@@ -66,14 +70,65 @@ def flag_for(parameter: str, flags: Mapping[str, str] | None = None) -> str:
 EXIT_USER_ERROR = 2
 EXIT_FAULT = 1
 
+# What to do about the operating system's refusals, by errno; the rest get the generic fix.
+_OS_FIXES = {
+    errno.ENOSPC: "free some space or choose a folder on another disk",
+    errno.EDQUOT: "free some space (the disk quota is used up) or choose another folder",
+    errno.EACCES: "check its permissions or choose another path",
+    errno.EPERM: "check its permissions or choose another path",
+    errno.EROFS: "the file system is read-only; choose another path",
+    errno.ENOTDIR: "a file stands where the path needs a folder; choose another path",
+    errno.EISDIR: "it is a folder; pass a file",
+    errno.ENAMETOOLONG: "choose a shorter path",
+    errno.ENOENT: "check the path",
+}
+
+
+def os_error_line(err: OSError) -> str:
+    """One line for an OSError: the path, the system's words and the fix (`data: Permission denied; ...`)."""
+    where = err.filename if err.filename is not None else None
+    what = err.strerror or str(err)
+    fix = _OS_FIXES.get(err.errno, "check the path and the device")
+    if where is None:
+        return f"{what}; {fix}" if err.strerror else str(err)
+    if err.strerror is None:  # raised with a message of ours that already names the path
+        return str(err)
+    return f"{os.fspath(where)}: {what}; {fix}"
+
+
+EXIT_INTERRUPTED = 130
+
+
+class _Interrupts:
+    """Ctrl-C seen by a command, even when the KeyboardInterrupt it raised was swallowed.
+
+    Python prints "Exception ignored ... KeyboardInterrupt" and goes on when the signal lands in a
+    finalizer or a callback of a native library; the command would then finish and exit 0 as if
+    never interrupted. Counting the signal lets `cli_main` exit 130 all the same.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def handler(self, signum, frame) -> None:
+        self.count += 1
+        raise KeyboardInterrupt
+
+    @staticmethod
+    def installable() -> bool:
+        return (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        )
+
 
 def cli_main(
     func: Callable[..., int | None] | None = None, *, flags: Mapping[str, str] | None = None
 ) -> Callable[..., int]:
     """Wraps a CLI entry point: a user's mistake prints `error: ...` on stderr and exits 2.
 
-    UserError, FileNotFoundError and ValueError are the user's (bad paths, bad files, bad
-    values); a DeviceNotReady (absent, busy or stalled device, after its retries) exits 1 so a
+    UserError, ValueError and OSError are the user's (bad paths, bad files, bad values, a full or
+    read-only disk, permissions); a DeviceNotReady (absent, busy or stalled device, after its retries) exits 1 so a
     service manager restarts it; anything else is a bug and keeps its traceback. A ParameterError is reported under
     the CLI's flag: FLAGS maps the parameters whose flag is not `--` + the name with dashes
     (e.g. {"max_frames": "--frames"}). Use as `@cli_main` or `@cli_main(flags={...})`.
@@ -83,20 +138,47 @@ def cli_main(
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs) -> int:
+        interrupts = _Interrupts()
+        installed = _Interrupts.installable()
+        if installed:
+            signal.signal(signal.SIGINT, interrupts.handler)
         try:
-            code = func(*args, **kwargs)
-        except ParameterError as err:
-            print(f"error: {err.for_flag(flag_for(err.parameter, flags))}", file=sys.stderr)
-            return EXIT_USER_ERROR
-        except DeviceNotReady as err:
-            print(f"error: {err}", file=sys.stderr)
-            return EXIT_FAULT
-        except (UserError, FileNotFoundError, ValueError) as err:
-            print(f"error: {err}", file=sys.stderr)
-            return EXIT_USER_ERROR
-        except KeyboardInterrupt:
+            code = _run(func, flags, *args, **kwargs)
+        finally:
+            if installed:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+        if interrupts.count and code != EXIT_INTERRUPTED:  # swallowed on its way up: still an interruption
             print("interrupted", file=sys.stderr)
-            return 130
-        return int(code or 0)
+            return EXIT_INTERRUPTED
+        return code
 
     return wrapper
+
+
+def _run(func: Callable[..., int | None], flags: Mapping[str, str] | None, *args, **kwargs) -> int:
+    """Runs a CLI entry point, turning the user's mistakes into one line and an exit code (see cli_main)."""
+    try:
+        code = func(*args, **kwargs)
+    except ParameterError as err:
+        print(f"error: {err.for_flag(flag_for(err.parameter, flags))}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except DeviceNotReady as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_FAULT
+    except BrokenPipeError:
+        # The reader went away (`... | head`): stop quietly, as command-line tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAULT
+    except FileNotFoundError as err:
+        print(f"error: {os_error_line(err)}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except (UserError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except OSError as err:  # permission, no space, not a folder...: the user's environment, not a bug
+        print(f"error: {os_error_line(err)}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return int(code or 0)

@@ -11,12 +11,81 @@ from edge_runtime.image import is_image_name
 
 
 def list_images(folder: str | os.PathLike, recursive: bool = False) -> list[Path]:
-    """Image files in `folder` (by suffix), sorted by path so every run sees the same order."""
+    """Image files in `folder` (by suffix), sorted by path so every run sees the same order.
+
+    Hidden files and folders (a leading dot: .ipynb_checkpoints, a staging folder) are skipped.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such folder")
     pattern = "**/*" if recursive else "*"
-    return sorted(p for p in folder.glob(pattern) if p.is_file() and is_image_name(p))
+    return sorted(
+        p
+        for p in folder.glob(pattern)
+        if p.is_file()
+        and is_image_name(p)
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+
+
+_NUMBER_WORDS = frozenset(
+    [
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+        "twenty",
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+        "sixth",
+        "seventh",
+        "eighth",
+        "ninth",
+        "tenth",
+        "low",
+        "medium",
+        "high",
+        "small",
+        "large",
+    ]
+)
+
+
+def order_hint(class_names: list[str] | tuple[str, ...]) -> str | None:
+    """A note when folder names sort alphabetically out of their natural order (eight, five, four; 1, 10, 2).
+
+    Class i is the i-th folder in sorted order unless --labels says otherwise; for numbers and
+    number words that order is rarely the one the user means.
+    """
+    names = list(class_names)
+    numeric = all(name.isdigit() for name in names) and names != sorted(names, key=int)
+    worded = all(name.lower() in _NUMBER_WORDS for name in names)
+    if not (numeric or worded):
+        return None
+    shown = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
+    return (
+        f"note: class folders are numbered in sorted order ({shown}); if the classes have a natural order, "
+        "pass --labels FILE listing them in that order"
+    )
 
 
 @dataclass(frozen=True)
@@ -36,7 +105,7 @@ class ClassFolder:
 
 
 def read_class_folder(root: str | os.PathLike, class_names: list[str] | None = None) -> ClassFolder:
-    """Lists ROOT/<class>/* image files, classes in sorted order (or in `class_names` order).
+    """Lists ROOT/<class>/**/* image files (nested folders too), classes in sorted order (or `class_names` order).
 
     Args:
       root: The dataset folder, holding one sub-folder per class.
@@ -72,7 +141,7 @@ def read_class_folder(root: str | os.PathLike, class_names: list[str] | None = N
             )
     files: list[tuple[Path, int]] = []
     for label, name in enumerate(class_names):
-        images = list_images(root / name)
+        images = list_images(root / name, recursive=True)  # as calibration and Keras read them
         if not images:
             raise UserError(f"{root / name}: class {name!r} has no image files")
         files.extend((path, label) for path in images)

@@ -16,6 +16,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from edge_runtime.errors import UserError
 
+# The most pixels decoded from one file (after a JPEG's reduced decoding): 48 MP (an 8000x6000 photo) is
+# 144 MB as RGB. Pillow's own bomb check refuses only past 179 MP, which a 1-2 GB Raspberry Pi cannot hold.
+MAX_PIXELS = 48_000_000
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
 
 
@@ -34,8 +38,7 @@ def _to_rgb(image: Image.Image) -> np.ndarray:
         gray = np.clip(array * (255.0 / max(top, 255.0)), 0, 255).astype(np.uint8)
         return np.repeat(gray[:, :, None], 3, axis=2)
     if image.mode == "F":
-        gray = np.clip(np.asarray(image), 0, 255).astype(np.uint8)
-        return np.repeat(gray[:, :, None], 3, axis=2)
+        return np.repeat(_float_to_uint8(np.asarray(image, dtype=np.float32))[:, :, None], 3, axis=2)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         # Transparent pixels become black, as a camera would see nothing there.
         image = image.convert("RGBA")
@@ -44,24 +47,62 @@ def _to_rgb(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGB"), dtype=np.uint8)
 
 
-def load_rgb(path: str | os.PathLike) -> np.ndarray:
+def _float_to_uint8(array: np.ndarray) -> np.ndarray:
+    """A float image's pixels as 0..255: values within 0..1 are scaled up, within 0..255 kept."""
+    finite = array[np.isfinite(array)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    if finite.size != array.size or low < 0 or high > 255:
+        raise ValueError(
+            f"float pixels from {low:g} to {high:g}{' with NaN or infinity' if finite.size != array.size else ''}, "
+            "neither 0..1 nor 0..255; save the image as 8- or 16-bit"
+        )
+    scale = 255.0 if high <= 1.0 else 1.0
+    return np.clip(np.rint(array * scale), 0, 255).astype(np.uint8)
+
+
+def load_rgb(
+    path: str | os.PathLike, size_hint: tuple[int, int] | None = None, max_pixels: int | None = None
+) -> np.ndarray:
     """Reads an image file as an HxWx3 uint8 RGB array.
 
-    Grayscale, palette, RGBA, CMYK and 16-bit files are converted; EXIF rotation is applied.
+    Grayscale, palette, RGBA, CMYK, 16-bit and float files are converted (float pixels by their
+    range: 0..1 or 0..255); EXIF rotation is applied. Only regular files are read: a named pipe
+    or a device would block or never end.
+
+    Args:
+      path: The image file.
+      size_hint: (width, height) the pixels will be resized to; a JPEG is then decoded reduced
+        (by 1/2, 1/4 or 1/8 in the decoder) to no less than twice that size, so an 8000x6000
+        photo never takes 144 MB to classify at 224x224.
+      max_pixels: Refuse images with more pixels than this after reduced decoding (default
+        MAX_PIXELS), before decoding them.
 
     Raises:
       FileNotFoundError: The path does not exist.
-      UserError: The file is not an image Pillow can decode, or it is truncated.
+      UserError: Not a regular file, not an image Pillow can decode, truncated, or too large.
     """
     path = Path(path)
+    limit = MAX_PIXELS if max_pixels is None else max_pixels
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
     if path.is_dir():
         raise UserError(f"{path}: is a folder, not an image")
+    if not path.is_file():
+        raise UserError(f"{path}: not a regular file (a pipe, device or socket); pass an image file")
     try:
         with Image.open(path) as image:
+            if size_hint is not None and image.format == "JPEG":
+                image.draft("RGB", (2 * size_hint[0], 2 * size_hint[1]))
+            width, height = image.size
+            if width * height > limit:
+                raise UserError(
+                    f"{path}: {width}x{height} is {width * height / 1e6:.0f} megapixels, over the "
+                    f"{limit / 1e6:.0f} MP limit; shrink the image first or raise the limit (max_pixels)"
+                )
             image.load()
             return _to_rgb(image)
+    except UserError:
+        raise
     except UnidentifiedImageError:
         raise UserError(f"{path}: not an image Pillow can read") from None
     except Image.DecompressionBombError as err:
@@ -69,6 +110,21 @@ def load_rgb(path: str | os.PathLike) -> np.ndarray:
     except (OSError, SyntaxError, ValueError) as err:
         # Pillow raises OSError("image file is truncated ...") for cut-off files.
         raise UserError(f"{path}: cannot decode image ({err})") from None
+
+
+def to_channels(images: np.ndarray, channels: int) -> np.ndarray:
+    """(..., H, W, 3) uint8 RGB as a model's input depth: unchanged for 3, BT.601 luma for 1 (..., H, W, 1).
+
+    One conversion for calibration, evaluation and the runtime: OpenCV's RGB2GRAY (0.299 R + 0.587 G
+    + 0.114 B, the weights of Pillow's convert("L"), in fixed point).
+    """
+    if channels == 3:
+        return images
+    if channels != 1:
+        raise ValueError(f"cannot make {channels}-channel images; models take depth 1 or 3")
+    width = images.shape[-2]
+    flat = np.ascontiguousarray(images).reshape(-1, width, 3)
+    return cv2.cvtColor(flat, cv2.COLOR_RGB2GRAY).reshape(*images.shape[:-1], 1)
 
 
 def _box_factor(size: int, target: int) -> int:
@@ -135,5 +191,5 @@ def resize(image: np.ndarray, width: int, height: int, out: np.ndarray | None = 
 
 
 def load_resized(path: str | os.PathLike, width: int, height: int) -> np.ndarray:
-    """`load_rgb` then `resize`: the model-ready pixels of one file."""
-    return resize(load_rgb(path), width, height)
+    """`load_rgb` (reduced JPEG decoding for the size) then `resize`: the model-ready pixels of one file."""
+    return resize(load_rgb(path, size_hint=(width, height)), width, height)

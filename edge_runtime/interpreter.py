@@ -6,12 +6,13 @@ import ctypes
 import importlib
 import importlib.util
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edge_runtime.errors import UserError
+from edge_runtime import edgetpu
+from edge_runtime.errors import DeviceNotReady, UserError
 
 # Preference order: the maintained LiteRT wheel, the older standalone wheel, then full TensorFlow
 # (heavy, and the one place the runtime may touch it, only when nothing lighter is installed).
@@ -25,10 +26,10 @@ _PIP_NAMES = {
 
 _TFLITE_IDENTIFIER = b"TFL3"
 
-# How to get the delegate libraries users most often name; anything else gets a generic hint.
+# How to get the delegate libraries users most often name; anything else gets a generic hint. Coral's
+# apt libedgetpu1-std is built against TensorFlow 2.5 and crashes current backends: not the advice.
 _DELEGATE_HINTS = {
-    "libedgetpu": "install the Edge TPU runtime (sudo apt-get install libedgetpu1-std, "
-    "see https://coral.ai/docs/accelerator/get-started/)",
+    "libedgetpu": f"install an Edge TPU runtime built for this TFLite backend (see {edgetpu.PAIRINGS_DOC})",
 }
 
 
@@ -145,18 +146,22 @@ def _delegate_hint(library: str) -> str:
     return "check the name or path, or install the package that provides it"
 
 
-def load_delegate(backend: Backend, library: str) -> Any:
+def load_delegate(backend: Backend, library: str, options: Mapping[str, str] | None = None) -> Any:
     """Loads a delegate shared library with the backend's own loader.
 
     Args:
       backend: From `load_backend`.
       library: Library name or path, e.g. 'libedgetpu.so.1'.
+      options: Passed to the library's tflite_plugin_create_delegate, e.g. {'device': 'usb:0'}
+        for libedgetpu (pycoral's `device`).
 
     Returns:
       The backend's delegate object, for `experimental_delegates`.
 
     Raises:
-      UserError: The library cannot be loaded, is not a TFLite delegate, or refuses to start.
+      UserError: The library cannot be loaded or is not a TFLite delegate (a configuration mistake).
+      DeviceNotReady: The library loads but the delegate does not start: its device is absent, busy
+        or not yet enumerated (a Coral just plugged in), or an option names a device that is not there.
     """
     # Opening it here first gives a clear error and avoids the backend's half-built Delegate,
     # whose finalizer prints a stray traceback when the library is missing.
@@ -171,12 +176,23 @@ def load_delegate(backend: Backend, library: str) -> Any:
             f"{library!r} is not a TFLite delegate (no tflite_plugin_create_delegate); "
             "pass an external-delegate library such as libedgetpu.so.1"
         )
+    options = dict(options or {})
     try:
-        return backend.load_delegate(library)
+        return backend.load_delegate(library, options)
     except (ValueError, RuntimeError) as err:
-        detail = " ".join(str(err).split())
-        raise UserError(
-            f"delegate {library!r} failed to start ({detail}); is the device plugged in?"
+        # The backend's message starts with "Failed to load delegate from LIB"; keep what the library said.
+        lines = [line for line in str(err).splitlines() if line.strip() and library not in line]
+        detail = " ".join(" ".join(lines).split()) or "the library gave no reason"
+        shown = ", ".join(f"{key}={value}" for key, value in options.items())
+        with_options = f" with {shown}" if shown else ""
+        if edgetpu.is_library(library):
+            check = "check that the Edge TPU is plugged in (`lsusb` lists it as Global Unichip or Google)"
+            if edgetpu.DEVICE_OPTION in options:
+                check += f" and that {edgetpu.DEVICE_OPTION}={options[edgetpu.DEVICE_OPTION]} names one"
+        else:
+            check = "check that its device is there" + (" and the options are right" if shown else "")
+        raise DeviceNotReady(
+            f"delegate {library!r} failed to start{with_options} ({detail}); {check}"
         ) from None
 
 
@@ -203,6 +219,7 @@ def make_interpreter(
     num_threads: int | None = None,
     backend: str | None = None,
     delegate: str | None = None,
+    delegate_options: Mapping[str, str] | None = None,
 ) -> Any:
     """Creates an interpreter for a .tflite model and allocates its tensors.
 
@@ -211,35 +228,56 @@ def make_interpreter(
       num_threads: CPU threads for the interpreter; None lets the backend choose.
       backend: A name from `BACKENDS`, or None for the first one installed.
       delegate: A delegate library to load (e.g. 'libedgetpu.so.1'), or None for CPU only.
+      delegate_options: Options for the delegate, e.g. {'device': 'usb:0'} to pick one Edge TPU.
 
     Returns:
       The backend's Interpreter, ready for `set_input` and `invoke`.
 
     Raises:
       FileNotFoundError: The model path does not exist.
-      UserError: Bad model file or bytes, bad thread count, unknown or missing backend,
-        delegate that cannot be loaded, or a model the interpreter cannot prepare.
+      UserError: Bad model file or bytes, bad thread count, unknown or missing backend, delegate
+        that cannot be loaded, a model compiled for the Edge TPU without a delegate (checked before
+        the interpreter sees it), or a model the interpreter cannot prepare.
+      DeviceNotReady: The delegate loads but does not start (its device is absent or busy).
     """
     if num_threads is not None and (
         isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1
     ):
         raise UserError(f"num_threads={num_threads!r}: must be 1 or more (or None for the default)")
+    if delegate_options and not delegate:
+        raise UserError(f"delegate_options={dict(delegate_options)}: given without a delegate library")
     data, source = read_model(model)
+    for_edgetpu = edgetpu.compiled_for_edgetpu(data, source)
+    if for_edgetpu and not delegate:
+        raise UserError(
+            f"{source}: this model was compiled for the Edge TPU; pass --edgetpu (or --delegate "
+            f"{edgetpu.library_name()}) or use the uncompiled {edgetpu.uncompiled_name(source)}"
+        )
     chosen = load_backend(backend)
-    delegates = [load_delegate(chosen, delegate)] if delegate else None
+    delegates = [load_delegate(chosen, delegate, delegate_options)] if delegate else None
     try:
         interpreter = chosen.interpreter_class(
             model_content=data, num_threads=num_threads, experimental_delegates=delegates
         )
-    except ValueError as err:
-        detail = " ".join(str(err).split())
-        raise UserError(
-            f"{source}: not a valid TFLite model ({detail}); re-create it with the converter"
-        ) from None
-    try:
         interpreter.allocate_tensors()
-    except RuntimeError as err:
-        detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        hint = "" if delegate else "; a model compiled for the Edge TPU needs --delegate libedgetpu.so.1"
-        raise UserError(f"{source}: the interpreter cannot prepare this model ({detail}){hint}") from None
+    except (ValueError, RuntimeError) as err:
+        # With a delegate, the graph is handed to it (and the Edge TPU op resolved) while the
+        # interpreter is built, so a delegate that cannot run the model fails here, not at allocation.
+        raise UserError(_unprepared(source, err, delegate, for_edgetpu)) from None
     return interpreter
+
+
+def _unprepared(source: str, err: Exception, delegate: str | None, for_edgetpu: bool) -> str:
+    """The one-line message for a model the interpreter (with DELEGATE) cannot build or prepare."""
+    text = str(err).strip()
+    detail = " ".join(text.split()) if isinstance(err, ValueError) else (text.splitlines() or [""])[0]
+    detail = detail or type(err).__name__
+    if for_edgetpu and edgetpu.CUSTOM_OP in text:
+        return (
+            f"{source}: delegate {delegate!r} started but cannot run the Edge TPU op ({detail}); load the "
+            f"Edge TPU runtime ({edgetpu.library_name()}) built for this backend (see {edgetpu.PAIRINGS_DOC})"
+        )
+    if isinstance(err, ValueError):
+        return f"{source}: not a valid TFLite model ({detail}); re-create it with the converter"
+    with_delegate = f" with delegate {delegate!r}" if delegate else ""
+    return f"{source}: the interpreter cannot prepare this model{with_delegate} ({detail})"

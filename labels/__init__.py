@@ -52,9 +52,21 @@ def format_labels(names: list[str]) -> str:
     return text
 
 
+# A labels file of 100,000 classes of 100 characters is 10 MB; anything bigger is another file.
+MAX_LABELS_BYTES = 16 * 2**20
+
+
 def read_labels(path: str | os.PathLike) -> list[str]:
-    """Reads a labels file; errors name the file."""
+    """Reads a labels file; errors name the file (a folder, a pipe or a device is refused, not read)."""
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder; pass the labels file (one class name per line)")
+    if path.exists() and not path.is_file():
+        raise ValueError(f"{path}: not a regular file (a pipe, device or socket); pass a labels file")
+    if path.is_file() and path.stat().st_size > MAX_LABELS_BYTES:
+        raise ValueError(
+            f"{path}: {path.stat().st_size} bytes is too large for a labels file; pass a labels file"
+        )
     try:
         data = path.read_bytes()
     except FileNotFoundError:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 from edge_runtime.errors import UserError, cli_main
+from edge_runtime.file_set import check_output_folder
+from edge_runtime.folders import order_hint
+from edge_runtime.native_logs import quiet_tensorflow
 from train.cli import options_from, parser
 from train.dataset import Dataset
 from train.distribute import read_tf_config
@@ -12,6 +13,20 @@ from train.model_options import check_weights_file
 from train.model_spec import get_spec
 from train.resume import check_resumable
 from train.transfer import check_fine_tuning
+
+# What a run may write to --out: the model and its checkpoints (best, last with the optimizer) and
+# plots; a MobileNetV2-1.0 run takes about 60 MB, the built-in CNNs a few MB.
+OUTPUT_BYTES = 64 * 2**20
+
+
+def check_class_names(class_names: tuple[str, ...] | list[str], source: str) -> None:
+    """Raises UserError, before training, for a class name that labels.txt cannot hold."""
+    from labels import format_labels
+
+    try:
+        format_labels(list(class_names))
+    except ValueError as err:
+        raise UserError(f"{source}: {err}; rename that class folder (or pass --labels)") from None
 
 
 def _load(args, size: int, seed: int) -> tuple[Dataset, Dataset | None, Dataset | None]:
@@ -60,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     check_weights_file(options.weights)
     if args.resume:
         check_resumable(args.out)
+    check_output_folder(args.out, needed_bytes=OUTPUT_BYTES)
     if args.soft_labels is not None and not args.soft_labels.is_file():
         raise UserError(
             f"{args.soft_labels}: no such soft-label file; pass the JSON file of per-image class probabilities"
@@ -71,9 +87,13 @@ def main(argv: list[str] | None = None) -> int:
     train_data, validation, test = _load(args, size, hparams.seed)
     counts = ", ".join(f"{name} {n}" for name, n in train_data.class_counts().items())
     print(f"{len(train_data)} images in {len(train_data.class_names)} classes ({counts})", flush=True)
+    check_class_names(train_data.class_names, source)
+    hint = None if args.labels or args.dataset else order_hint(train_data.class_names)
+    if hint:
+        print(hint, flush=True)
 
     # TensorFlow is imported only now, so mistakes above are reported without waiting for it.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    quiet_tensorflow()
     from train.evaluate_keras import EVALUATION_FILES, evaluate, format_report
     from train.trainer import ARTIFACTS, train
 

@@ -1,4 +1,4 @@
-"""The files a training run leaves in its output folder, each written atomically."""
+"""The files a training run leaves in its output folder, replaced as one set (never a new model beside old labels)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import keras
 
-from edge_runtime.files import atomic_write_bytes, atomic_write_text
+from edge_runtime.file_set import staged_files
+from edge_runtime.files import atomic_write_bytes, atomic_write_text, sha256_file
 from labels import write_labels
 from train.callbacks import save_model_atomically
 from train.plots import plot_history
@@ -23,7 +24,11 @@ def write_artifacts(
     best_epoch: int,
     config: dict,
 ) -> None:
-    """Writes ARTIFACTS to `out`: the model, its labels, the history (JSON and curves) and the config.
+    """Writes ARTIFACTS to `out` as one set: the model, its labels, the history (JSON and curves) and the config.
+
+    The set is staged beside the previous one and swapped in whole: a failure (a bad class name, a
+    full disk, Ctrl-C) leaves the previous run's files as they were. train_config.json records the
+    model's sha256 (beside the class names), so `convert` can tell labels and a config of another run.
 
     Args:
       out: The output folder (created if missing).
@@ -33,12 +38,14 @@ def write_artifacts(
       best_epoch: 1-based epoch whose weights the model has, marked on the curves.
       config: JSON-ready description of the run (train_config.json).
     """
-    out.mkdir(parents=True, exist_ok=True)
-    save_model_atomically(model, out / "model.keras")
-    write_labels(out / "labels.txt", list(class_names))
-    atomic_write_text(out / "history.json", json.dumps(history, indent=2) + "\n")
-    atomic_write_bytes(out / "training_curves.png", plot_history(history, best_epoch, training_label(config)))
-    atomic_write_text(out / "train_config.json", json.dumps(config, indent=2) + "\n")
+    with staged_files(out, ARTIFACTS) as staging:
+        write_labels(staging / "labels.txt", list(class_names))  # first: a bad class name fails fast
+        save_model_atomically(model, staging / "model.keras")
+        atomic_write_text(staging / "history.json", json.dumps(history, indent=2) + "\n")
+        curves = plot_history(history, best_epoch, training_label(config))
+        atomic_write_bytes(staging / "training_curves.png", curves)
+        recorded = {**config, "model_sha256": sha256_file(staging / "model.keras")}
+        atomic_write_text(staging / "train_config.json", json.dumps(recorded, indent=2) + "\n")
 
 
 def training_label(config: dict) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
         "--split-seed", type=int, default=0, help="the members' --split-seed; default %(default)s"
     )
     args = parser.parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from edge_runtime.native_logs import quiet_tensorflow
+
+    quiet_tensorflow()
     from edge_runtime.files import atomic_write_text
     from labels import write_labels
     from train.callbacks import save_model_atomically

@@ -90,6 +90,9 @@ def _load_model(path: Path) -> keras.Model:
     """The saved Keras model at `path`; errors name the file."""
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such Keras model (train one first: python -m train)")
+    from edge_runtime.native_logs import quiet_tensorflow
+
+    quiet_tensorflow()
     import keras
 
     try:

@@ -90,7 +90,9 @@ KERAS_DATASETS = {
         KerasDataset(
             name="cifar10",
             folder="datasets/cifar-10-batches-py-target",
-            files=tuple(f"cifar-10-batches-py/{n}" for n in ("data_batch_1", "test_batch")),
+            files=tuple(
+                f"cifar-10-batches-py/{n}" for n in (*(f"data_batch_{i}" for i in range(1, 6)), "test_batch")
+            ),
             url="https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
             how="download {url} and extract it into {folder}",
             read=_read_cifar10,
@@ -108,8 +110,14 @@ def get_keras_dataset(name: str) -> KerasDataset:
 
 
 def _arrays(spec: KerasDataset) -> Arrays:
-    """Reads the dataset, letting Keras download missing files; offline, names the missing file."""
+    """Reads the dataset, letting Keras download missing files; offline, names every missing file at once."""
     folder = spec.path()
+    empty = [folder / f for f in spec.files if (folder / f).is_file() and (folder / f).stat().st_size == 0]
+    if empty:
+        raise UserError(
+            f"{', '.join(map(str, empty))}: empty (0 bytes), not the {spec.name} file{'s' if len(empty) > 1 else ''}; "
+            f"delete {'them' if len(empty) > 1 else 'it'} and {spec.how.format(url=spec.url, folder=folder)}"
+        )
     missing = [folder / f for f in spec.files if not (folder / f).is_file()]
     try:
         return spec.read(folder)
@@ -118,8 +126,10 @@ def _arrays(spec: KerasDataset) -> Arrays:
             raise
         reason = str(err).rsplit(" -- ", 1)[-1]
         fix = spec.how.format(url=spec.url, folder=folder)
+        names = ", ".join(str(path.relative_to(folder)) for path in missing)
         raise UserError(
-            f"{missing[0]}: missing and {spec.name} cannot be downloaded ({reason}); {fix}"
+            f"{folder}: {len(missing)} {spec.name} file{'s' if len(missing) > 1 else ''} missing ({names}) "
+            f"and cannot be downloaded ({reason}); {fix}"
         ) from None
 
 

@@ -1,4 +1,7 @@
-"""The capture thread: frames into the exchange, paced like a camera, a failing source retried with backoff."""
+"""The capture thread: frames into the exchange, paced like a camera, a failing source retried with backoff.
+
+Also `retry_until_ready`: the same backoff for a device that is not ready when the loop starts.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +9,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
 from edge_runtime.camera.exchange import FrameExchange
-from edge_runtime.camera.sources import Source, SourceError
+from edge_runtime.camera.source_base import Source, SourceError
+from edge_runtime.errors import DeviceNotReady
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,42 @@ class RetryPolicy:
     retries: int = 5
     backoff_s: float = 0.1
     max_backoff_s: float = 2.0
+
+
+def retry_until_ready(
+    attempt: Callable[[], T],
+    policy: RetryPolicy,
+    log: Callable[[str], None],
+    fix: str = "",
+) -> T:
+    """ATTEMPT's result, calling it again with the policy's backoff while it raises DeviceNotReady
+    or SourceError (a camera not there yet at boot, busy, a stream down, a Coral not yet enumerated).
+
+    Args:
+      attempt: Opens the device; raises DeviceNotReady or SourceError while it is not ready.
+      policy: Retries and backoff, as for a source failing mid-run.
+      log: Receives one warning per retry.
+      fix: What to check, appended to the final error only (the warnings stay short).
+
+    Raises:
+      DeviceNotReady: Every attempt failed: the last error, how long it was tried and FIX. Other
+        errors of ATTEMPT (a configuration mistake) propagate at once.
+    """
+    delay, waited = policy.backoff_s, 0.0
+    for retry in range(policy.retries + 1):
+        try:
+            return attempt()
+        except (DeviceNotReady, SourceError) as err:
+            failure = err
+        if retry == policy.retries:
+            break
+        log(f"warning: {failure}; retry {retry + 1} of {policy.retries} in {delay:.1f} s")
+        time.sleep(delay)  # before the loop runs: Ctrl-C interrupts it, SIGTERM ends the process
+        waited += delay
+        delay = min(delay * 2, policy.max_backoff_s)
+    tries = f"{policy.retries} retr{'y' if policy.retries == 1 else 'ies'}"
+    gave_up = f"; gave up after {tries} over {waited:.1f} s" if policy.retries else ""
+    raise DeviceNotReady(f"{failure}{gave_up}{f'; {fix}' if fix else ''}")
 
 
 @dataclass

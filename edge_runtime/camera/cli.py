@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import platform
 import signal
 import sys
 import threading
@@ -14,11 +13,13 @@ from pathlib import Path
 from edge_runtime.ambiguity import add_ambiguity_arguments, rule_from_args
 from edge_runtime.camera.output import JsonLines, StatusLine
 from edge_runtime.camera.priority import PRIORITIES, set_priority
+from edge_runtime.delegate_args import add_delegate_arguments
 from edge_runtime.model_labels import LABELS_BESIDE_MODEL
 
-EXIT_RUN_FAILED = 1  # the source or an inference failed mid-run (a systemd unit restarts on it)
-EDGETPU_LIBRARIES = {"Linux": "libedgetpu.so.1", "Darwin": "libedgetpu.1.dylib", "Windows": "edgetpu.dll"}
-_EDGETPU_OP = b"edgetpu-custom-op"
+# The source or an inference failed mid-run, or the camera, stream or delegate's device was not
+# ready at the start after the retries (DeviceNotReady): a systemd unit restarts on it. Mistakes
+# in the options (missing model, unknown source) exit 2, which the unit does not restart.
+EXIT_RUN_FAILED = 1
 
 
 def _number(kind: type, minimum: float, inclusive: bool) -> Callable[[str], float]:
@@ -71,11 +72,7 @@ def add_camera_parser(commands: argparse._SubParsersAction) -> None:
     add_ambiguity_arguments(p)
     add("--display", action="store_true", help="show frames with label, score and FPS in a window")
     add("--jsonl", metavar="FILE|-", help="append one JSON object per result to FILE (- for stdout)")
-    accelerator = p.add_mutually_exclusive_group()
-    accelerator.add_argument(
-        "--edgetpu", action="store_true", help="run on a Coral Edge TPU (loads libedgetpu.so.1)"
-    )
-    accelerator.add_argument("--delegate", metavar="LIB", help="external delegate library to load")
+    add_delegate_arguments(p)
     add("--frames", type=count, metavar="N", help="stop after capturing N frames")
     add(
         "--priority",
@@ -100,7 +97,8 @@ def add_camera_parser(commands: argparse._SubParsersAction) -> None:
         type=_number(int, 0, True),
         default=5,
         metavar="N",
-        help="retries of a failing source (5)",
+        help="retries, with backoff, of a source that fails or of a camera, stream or delegate device "
+        "that is not ready at the start; then exit 1 (5)",
     )
     add(
         "--status-interval",
@@ -138,12 +136,17 @@ def _log(message: str) -> None:
 def run_camera(args: argparse.Namespace) -> int:
     """Runs the camera loop; prints the summary; 0 at the end of the source, a frame limit or a signal.
 
-    Returns 1 (after the summary) when the source or an inference fails mid-run.
+    Returns 1 (after the summary) when the source or an inference fails mid-run. A camera, stream
+    or delegate device not ready at the start is retried with --retries' backoff, then raises
+    DeviceNotReady (exit 1 through `cli_main`).
     """
+    from edge_runtime.camera.capture import RetryPolicy, retry_until_ready
     from edge_runtime.camera.loop import LoopOptions, run_loop
     from edge_runtime.camera.overlay import Display, display_problem
     from edge_runtime.camera.sources import SourceOptions, open_source
     from edge_runtime.common import input_dtype, input_size, output_details
+    from edge_runtime.delegate_args import delegate_from_args
+    from edge_runtime.edgetpu import compiled_for_edgetpu, is_library
     from edge_runtime.interpreter import backend_name, default_threads, make_interpreter
     from edge_runtime.model_labels import resolve_labels
 
@@ -162,18 +165,29 @@ def run_camera(args: argparse.Namespace) -> int:
     source_options = SourceOptions(
         fps=args.fps, loop=args.loop, camera_size=args.camera_size, frame_timeout_s=args.frame_timeout
     )
-    delegate = EDGETPU_LIBRARIES.get(platform.system(), "libedgetpu.so.1") if args.edgetpu else args.delegate
+    retry = RetryPolicy(options.retries, options.backoff_s, options.max_backoff_s)
+    choice = delegate_from_args(args)
     model_path = Path(args.model)
     threads = args.threads or default_threads(args.workers)
     priority = set_priority(args.priority)  # before the interpreters: their thread pools inherit it
-    interpreters = [
-        make_interpreter(model_path, num_threads=threads, backend=args.backend, delegate=delegate)
-        for _ in range(args.workers)
-    ]
-    if args.edgetpu and _EDGETPU_OP not in model_path.read_bytes():
+
+    def make_interpreters() -> list:
+        return [
+            make_interpreter(
+                model_path,
+                num_threads=threads,
+                backend=args.backend,
+                delegate=choice.library,
+                delegate_options=choice.options,
+            )
+            for _ in range(args.workers)
+        ]
+
+    interpreters = retry_until_ready(make_interpreters, retry, _log)
+    if choice.library and is_library(choice.library) and not compiled_for_edgetpu(model_path.read_bytes()):
         _log(f"warning: {model_path} is not compiled for the Edge TPU (edgetpu_compiler); it runs on the CPU")
     num_classes = int(output_details(interpreters[0])["shape"][-1])
-    labels, labels_source = resolve_labels(model_path, args.labels, num_classes)
+    labels, labels_source = resolve_labels(model_path, args.labels, num_classes, warn=_log)
     display = None
     if args.display:
         problem = display_problem()
@@ -184,11 +198,11 @@ def run_camera(args: argparse.Namespace) -> int:
             options = dataclasses.replace(options, keep_images=True)
     stop = threading.Event()
     jsonl = JsonLines(args.jsonl, stop) if args.jsonl else None
-    source = open_source(args.source, source_options)
+    source = open_source(args.source, source_options, retry, _log)
     width, height = input_size(interpreters[0])
     _log(
         f"camera: {model_path} ({width}x{height} {input_dtype(interpreters[0])}, {num_classes} classes, "
-        f"labels: {labels_source}), backend {backend_name(interpreters[0])}, delegate {delegate or 'none'}, "
+        f"labels: {labels_source}), backend {backend_name(interpreters[0])}, delegate {choice.describe()}, "
         f"{args.workers} worker(s) x {threads} thread(s), source {source.name}, "
         f"budget {args.budget_ms:g} ms, priority {priority}, ambiguous when {options.ambiguity.describe()}; "
         "Ctrl-C stops"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from edge_runtime.camera.capture import RetryPolicy, retry_until_ready
 from edge_runtime.camera.source_base import Source, SourceError, SourceOptions
 from edge_runtime.errors import ParameterError, UserError
 from edge_runtime.folders import list_images
@@ -17,6 +19,14 @@ PICAMERA_PREFIX = "picamera2"
 DEFAULT_FOLDER_FPS = 30.0
 # Containers round their declared frame count; a file that stops this close to it ended normally.
 _TRUNCATION_SLACK = 2
+# Network protocols OpenCV's FFmpeg backend opens; another "scheme://" is a typo, not a stream that is down.
+STREAM_SCHEMES = frozenset({"http", "https", "rtmp", "rtmps", "rtp", "rtsp", "rtsps", "srt", "tcp", "udp"})
+_CAMERA_FIX = (
+    "check that it is plugged in and not used by another program (v4l2-ctl --list-devices lists cameras); "
+    "for the Raspberry Pi camera module use --source picamera2 (sudo apt install python3-picamera2)"
+)
+_PICAMERA_FIX = "check the camera cable and that `rpicam-hello --list-cameras` sees it"
+_STREAM_FIX = "check the URL and that the stream is reachable"
 _SOURCE_HELP = (
     "--source takes a camera index (0), a device (/dev/video0), 'picamera2', a video file, "
     "a URL (rtsp://...) or a folder of images"
@@ -120,11 +130,18 @@ class FolderSource(Source):
         """Nothing to reopen: the retry reads the same file again (a network folder may recover)."""
 
 
-def _open_camera(spec: str, target: int | str, options: SourceOptions) -> Source:
-    from edge_runtime.camera.picamera import open_picamera, picamera_installed
+def _camera_once(spec: str, target: int | str, options: SourceOptions) -> Source:
+    """One try at a camera: VideoCapture, then Picamera2 for an index VideoCapture cannot read.
+
+    Raises:
+      SourceError: The device is not there (yet), cannot be opened (busy) or sends no frame.
+    """
+    from edge_runtime.camera.picamera import PicameraSource, picamera_installed
 
     name = f"camera {spec}" if isinstance(target, int) else spec
-    problem = "cannot be opened"
+    if isinstance(target, str) and not Path(target).exists():
+        raise SourceError(f"{spec}: no such camera device (not plugged in, or not yet there at boot)")
+    problem = "cannot be opened (unplugged, busy or not there)"
     try:
         source = CaptureSource(target, name, live=True, options=options)
     except SourceError:
@@ -138,56 +155,86 @@ def _open_camera(spec: str, target: int | str, options: SourceOptions) -> Source
             problem = "opens but delivers no frames"
     # The Raspberry Pi camera module runs on libcamera, where VideoCapture gets nothing.
     if isinstance(target, int) and picamera_installed():
-        return open_picamera(target, options)
-    raise UserError(
-        f"{name}: {problem}; check that it is plugged in and not used by another program "
-        "(v4l2-ctl --list-devices lists cameras); for the Raspberry Pi camera module use "
-        "--source picamera2 (sudo apt install python3-picamera2)"
-    )
+        try:
+            return PicameraSource(target, options)
+        except SourceError as err:
+            problem += f", and with Picamera2 {str(err).removeprefix(f'picamera2 camera {target}: ')}"
+    raise SourceError(f"{name}: {problem}")
 
 
-def open_source(spec: str, options: SourceOptions | None = None) -> Source:
+def _stream_once(spec: str, options: SourceOptions) -> Source:
+    """One try at a stream URL.
+
+    Raises:
+      SourceError: It cannot be opened or sends no frame.
+    """
+    stream = CaptureSource(spec, spec, live=True, options=options)
+    try:
+        stream.probe()
+    except SourceError:
+        stream.close()
+        raise SourceError(f"{spec}: opens but delivers no frames") from None
+    return stream
+
+
+def _picamera(index: int, options: SourceOptions, retry: RetryPolicy, log: Callable[[str], None]) -> Source:
+    """Picamera2 camera INDEX, retried while it does not start."""
+    from edge_runtime.camera.picamera import PicameraSource, open_picamera, picamera_installed
+
+    if not picamera_installed():
+        return open_picamera(index, options)  # raises the UserError that says how to install Picamera2
+    return retry_until_ready(lambda: PicameraSource(index, options), retry, log, _PICAMERA_FIX)
+
+
+def open_source(
+    spec: str,
+    options: SourceOptions | None = None,
+    retry: RetryPolicy | None = None,
+    log: Callable[[str], None] | None = None,
+) -> Source:
     """Opens the source named on the command line.
+
+    A camera or stream that is not ready (absent at boot, busy, down) is tried again with RETRY's
+    backoff; then it is a DeviceNotReady (exit 1: a service manager restarts the program). What
+    retrying cannot fix (no such file, an empty folder, an unknown URL scheme) is a UserError (exit 2).
 
     Args:
       spec: A camera index ('0'), a device path ('/dev/video0'), 'picamera2' or 'picamera2:N',
         a URL ('rtsp://...', 'http://...'), a video file or a folder of images.
       options: Pacing, looping and camera size.
+      retry: Retries of a camera or stream that is not ready (default: none, one attempt).
+      log: Receives a warning per retry (default: ignored).
 
     Returns:
       The open source.
 
     Raises:
-      FileNotFoundError: No such file, folder or device.
-      UserError: The camera, stream or file cannot be opened, or the folder has no images.
+      FileNotFoundError: No such file or folder.
+      UserError: The file cannot be opened, the folder has no images, the spec is not a source.
+      DeviceNotReady: The camera or stream cannot be opened, after the retries.
     """
     options = options or SourceOptions()
+    retry = retry or RetryPolicy(retries=0)
+    log = log or (lambda message: None)
     if spec.isdigit():
-        return _open_camera(spec, int(spec), options)
+        return retry_until_ready(lambda: _camera_once(spec, int(spec), options), retry, log, _CAMERA_FIX)
     if spec == PICAMERA_PREFIX or spec.startswith(f"{PICAMERA_PREFIX}:"):
-        from edge_runtime.camera.picamera import open_picamera
-
         index = spec.partition(":")[2] or "0"
         if not index.isdigit():
             raise ParameterError("spec", spec, "the camera number after ':' must be a whole number")
-        return open_picamera(int(index), options)
+        return _picamera(int(index), options, retry, log)
     if "://" in spec:
-        unreachable = f"{spec}: cannot open the stream; check the URL and that it is reachable"
-        try:
-            stream = CaptureSource(spec, spec, live=True, options=options)
-        except SourceError:
-            raise UserError(unreachable) from None
-        try:
-            stream.probe()
-        except SourceError:
-            stream.close()
-            raise UserError(unreachable) from None
-        return stream
+        scheme = spec.partition("://")[0].lower()
+        if scheme not in STREAM_SCHEMES:
+            raise ParameterError(
+                "spec",
+                spec,
+                f"unknown stream scheme {scheme!r}; use one of {', '.join(sorted(STREAM_SCHEMES))}",
+            )
+        return retry_until_ready(lambda: _stream_once(spec, options), retry, log, _STREAM_FIX)
     path = Path(spec)
     if spec.startswith("/dev/"):
-        if not path.exists():
-            raise FileNotFoundError(f"{spec}: no such camera device; v4l2-ctl --list-devices lists cameras")
-        return _open_camera(spec, spec, options)
+        return retry_until_ready(lambda: _camera_once(spec, spec, options), retry, log, _CAMERA_FIX)
     if path.is_dir():
         return FolderSource(path, options)
     if not path.exists():

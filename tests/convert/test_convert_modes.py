@@ -297,6 +297,7 @@ def test_an_existing_model_card_is_kept_without_force(tmp_path):
     out = tmp_path / "o"
     out.mkdir()
     (out / "model_card.json").write_text("{}")
+    (tmp_path / "m.keras").write_bytes(b"PK")  # never loaded: the existing card is found first
     args = ["--model", str(tmp_path / "m.keras"), "--out", str(out), "--calibration-data", str(tmp_path)]
     line = _one_error_line(run_module("convert", *args, check=False))
     assert "model_card.json: already exists; pass --force" in line

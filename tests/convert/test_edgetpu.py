@@ -213,3 +213,124 @@ def test_cli_prints_the_report_and_how_to_install_the_compiler(converted):
 def test_cli_bad_model_path(tmp_path):
     proc = _run_edgetpu("--model", str(tmp_path / "missing.tflite"))
     assert proc.returncode == 2 and "missing.tflite" in proc.stderr and "Traceback" not in proc.stderr
+
+
+LABELS = ["crack", "finger", "clean"]
+
+
+@pytest.fixture()
+def labelled(tiny_tflite, tmp_path) -> Path:
+    """The tiny uint8 model with our metadata (normalization, labels.txt packed), as convert writes it."""
+    from convert.metadata_writer import populate
+    from edge_runtime.metadata import ImageInputMetadata, ModelMetadata
+
+    meta = ModelMetadata(name="tiny", version="3", input=ImageInputMetadata(mean=127.5, std=127.5))
+    path = tmp_path / "model_int8.tflite"
+    files = {"labels.txt": "".join(f"{name}\n" for name in LABELS).encode()}
+    path.write_bytes(populate(tiny_tflite["uint8"].read_bytes(), meta, files))
+    return path
+
+
+def _custom_options(model: bytes) -> list[bytes]:
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    graph = flatbuffer_utils.read_model_from_bytearray(bytearray(model))
+    return [bytes(op.customOptions) for op in graph.subgraphs[0].operators]
+
+
+def test_reattach_restores_the_metadata_and_labels_the_compiler_dropped(labelled, tmp_path):
+    from edgetpu_helpers import edgetpu_compiled
+
+    from convert.edgetpu import reattach_metadata
+    from edge_runtime.edgetpu import compiled_for_edgetpu
+    from edge_runtime.metadata import associated_files, read_labels, read_metadata
+    from edge_runtime.model_labels import resolve_labels
+
+    compiled = tmp_path / "out" / "model_int8_edgetpu.tflite"
+    compiled.parent.mkdir()
+    stripped = edgetpu_compiled(labelled.read_bytes())
+    compiled.write_bytes(stripped)
+    assert read_metadata(stripped) is None and associated_files(stripped) == {}  # what the compiler leaves
+    assert resolve_labels(compiled, None, 3) == (None, "none (class indices)")
+
+    assert reattach_metadata(labelled, compiled) is True
+    model = compiled.read_bytes()
+    assert read_metadata(model) == read_metadata(labelled.read_bytes())
+    assert read_labels(model) == LABELS and list(associated_files(model)) == ["labels.txt"]
+    assert resolve_labels(compiled, None, 3) == (LABELS, f"{compiled} (embedded)")
+    # The Edge TPU op and its executable come through unchanged; a second re-attach changes nothing.
+    assert compiled_for_edgetpu(model) and _custom_options(model) == _custom_options(stripped)
+    assert reattach_metadata(labelled, compiled) and compiled.read_bytes() == model
+
+
+def test_reattach_leaves_a_model_alone_when_the_source_has_no_metadata(tiny_tflite, tmp_path):
+    from edgetpu_helpers import edgetpu_compiled
+
+    from convert.edgetpu import reattach_metadata
+
+    compiled = tmp_path / "tiny_uint8_edgetpu.tflite"
+    compiled.write_bytes(edgetpu_compiled(tiny_tflite["uint8"].read_bytes()))
+    before = compiled.read_bytes()
+    assert reattach_metadata(tiny_tflite["uint8"], compiled) is False and compiled.read_bytes() == before
+
+
+_STAND_IN_COMPILER = """#!{python}
+# Stands in for edgetpu_compiler: writes the prepared compiled model (no metadata, as the real one).
+import shutil, sys
+from pathlib import Path
+args = sys.argv[1:]
+out, model = Path(args[args.index("--out_dir") + 1]), Path(args[-1])
+shutil.copy({compiled!r}, out / (model.stem + "_edgetpu.tflite"))
+(out / (model.stem + "_edgetpu.log")).write_text("Edge TPU Compiler stand-in\\n")
+print("Model compiled successfully.")
+"""
+
+
+def test_make_edgetpu_writes_a_compiled_model_that_carries_the_labels(
+    labelled, tmp_path, monkeypatch, capsys
+):
+    """The compile step of `make edgetpu`, edgetpu_compiler replaced by a script (it runs on x86 Debian only)."""
+    from edgetpu_helpers import edgetpu_compiled
+
+    from convert.edgetpu import compile_model
+    from edge_runtime.metadata import read_labels, read_metadata
+
+    prepared = tmp_path / "prepared.tflite"
+    prepared.write_bytes(edgetpu_compiled(labelled.read_bytes()))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "edgetpu_compiler"
+    script.write_text(_STAND_IN_COMPILER.format(python=sys.executable, compiled=str(prepared)))
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+    compiled = labelled.with_name("model_int8_edgetpu.tflite")
+    assert compile_model(labelled, labelled.parent, None, force=True) == [
+        compiled,
+        labelled.with_name("model_int8_edgetpu.log"),
+    ]
+    out = capsys.readouterr().out
+    assert f"re-attached the metadata and packed files of {labelled} (edgetpu_compiler drops them)" in out
+    assert read_labels(compiled.read_bytes()) == LABELS
+    assert read_metadata(compiled.read_bytes()).input.mean == (127.5,)
+    assert not list(labelled.parent.glob(".edgetpu-*"))  # the scratch folder is gone
+
+
+@pytest.mark.clients
+def test_tflite_support_reads_the_reattached_metadata(labelled, tmp_path):
+    """The Task Library's own metadata reader sees the labels in the compiled model again."""
+    from edgetpu_helpers import edgetpu_compiled
+
+    from conftest import run_clients_script
+    from convert.edgetpu import reattach_metadata
+
+    compiled = tmp_path / "model_int8_edgetpu.tflite"
+    compiled.write_bytes(edgetpu_compiled(labelled.read_bytes()))
+    reattach_metadata(labelled, compiled)
+    dumped = run_clients_script("dump_metadata.py", str(compiled), timeout=300)
+    assert (
+        dumped["packed_files"] == ["labels.txt"] and dumped["files"]["labels.txt"] == "crack\nfinger\nclean\n"
+    )
+    assert dumped["metadata"]["name"] == "tiny"
+    (graph,) = dumped["metadata"]["subgraph_metadata"]
+    assert graph["output_tensor_metadata"][0]["associated_files"][0]["type"] == "TENSOR_AXIS_LABELS"

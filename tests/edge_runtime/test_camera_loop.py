@@ -18,7 +18,7 @@ from edge_runtime.camera.preprocess import FramePreprocessor, center_crop_box
 from edge_runtime.camera.sources import FolderSource, SourceOptions, open_source
 from edge_runtime.camera.stats import Histogram
 from edge_runtime.classify import classify_image
-from edge_runtime.errors import UserError
+from edge_runtime.errors import DeviceNotReady, UserError
 from edge_runtime.image import load_rgb, resize
 from edge_runtime.interpreter import make_interpreter
 
@@ -135,9 +135,18 @@ def test_video_source_paces_at_the_file_rate_and_reads_into_the_buffer(tmp_path)
 @pytest.mark.parametrize(
     ("spec", "error", "message"),
     [
-        ("/dev/video99", FileNotFoundError, "/dev/video99: no such camera device"),
+        # A camera that is not there may yet come (at boot): DeviceNotReady, exit 1 on the command line.
+        (
+            "/dev/video99",
+            DeviceNotReady,
+            r"^/dev/video99: no such camera device \(not plugged in, or not yet",
+        ),
         ("missing.mp4", FileNotFoundError, "missing.mp4: no such file or folder; --source takes"),
-        ("7", UserError, "camera 7: cannot be opened; check that it is plugged in"),
+        (
+            "7",
+            DeviceNotReady,
+            r"^camera 7: cannot be opened \(unplugged, busy or not there\); check that it is",
+        ),
         ("picamera2:x", UserError, "the camera number after ':' must be a whole number"),
     ],
 )

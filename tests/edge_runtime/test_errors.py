@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import signal
+
 import pytest
 
 from edge_runtime.camera.loop import LoopOptions
 from edge_runtime.errors import (
     EXIT_FAULT,
+    EXIT_INTERRUPTED,
     EXIT_USER_ERROR,
     DeviceNotReady,
     ParameterError,
@@ -78,3 +83,71 @@ def test_a_device_not_ready_exits_1_so_the_service_restarts_and_a_mistake_exits_
     assert absent() == EXIT_FAULT == 1
     assert capsys.readouterr().err == "error: camera 0: not found after 5 tries; check the cable\n"
     assert mistake() == EXIT_USER_ERROR == 2
+
+
+@pytest.mark.parametrize(
+    ("error", "line"),
+    [
+        (
+            OSError(errno.ENOSPC, "No space left on device", "out/model.tflite"),
+            "error: out/model.tflite: No space left on device; free some space or choose a folder on another disk",
+        ),
+        (
+            PermissionError(errno.EACCES, "Permission denied", "/srv/models"),
+            "error: /srv/models: Permission denied; check its permissions or choose another path",
+        ),
+        (
+            NotADirectoryError(errno.ENOTDIR, "Not a directory", "notes.txt/out"),
+            "error: notes.txt/out: Not a directory; a file stands where the path needs a folder; choose another path",
+        ),
+        (
+            IsADirectoryError(errno.EISDIR, "Is a directory", "labels"),
+            "error: labels: Is a directory; it is a folder; pass a file",
+        ),
+        (
+            FileNotFoundError("model.tflite: model file not found; check the path"),
+            "error: model.tflite: model file not found; check the path",
+        ),
+    ],
+    ids=["no-space", "permission", "not-a-folder", "is-a-folder", "our-own-message"],
+)
+def test_the_operating_systems_refusals_are_one_line_and_exit_2(error, line, capsys):
+    @cli_main
+    def refused() -> int:
+        raise error
+
+    assert refused() == EXIT_USER_ERROR
+    assert capsys.readouterr().err == line + "\n"
+
+
+def test_a_real_bug_keeps_its_traceback():
+    @cli_main
+    def buggy() -> int:
+        raise KeyError("internal")
+
+    with pytest.raises(KeyError):
+        buggy()
+
+
+def test_a_ctrl_c_swallowed_on_its_way_up_still_exits_130(capsys):
+    """As when the KeyboardInterrupt lands in a native library's callback ("Exception ignored ...")."""
+
+    @cli_main
+    def swallows() -> int:
+        with contextlib.suppress(KeyboardInterrupt):  # lost, as Python loses it in a finalizer
+            signal.raise_signal(signal.SIGINT)
+        return 0
+
+    assert swallows() == EXIT_INTERRUPTED == 130
+    assert capsys.readouterr().err == "interrupted\n"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back for the next command
+
+
+def test_a_ctrl_c_that_reaches_the_wrapper_is_one_line_and_130(capsys):
+    @cli_main
+    def interrupted() -> int:
+        signal.raise_signal(signal.SIGINT)
+        return 0
+
+    assert interrupted() == 130
+    assert capsys.readouterr().err == "interrupted\n"

@@ -149,22 +149,27 @@ def test_fashion_mnist_trains_an_ann_with_rgb_input_and_evaluates_on_its_test_sp
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("name", "missing", "fix"),
+    ("name", "folder", "files", "fix"),
     [
         (
             "fashion_mnist",
-            "datasets/fashion-mnist/train-labels-idx1-ubyte.gz",
+            "datasets/fashion-mnist",
+            "4 fashion_mnist files missing (train-labels-idx1-ubyte.gz, train-images-idx3-ubyte.gz, "
+            "t10k-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz)",
             "download it from https://storage.googleapis.com/tensorflow/tf-keras-datasets/ and put it there",
         ),
         (
             "cifar10",
-            "datasets/cifar-10-batches-py-target/cifar-10-batches-py/data_batch_1",
+            "datasets/cifar-10-batches-py-target",
+            "6 cifar10 files missing (cifar-10-batches-py/data_batch_1, ",
             "download https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz and extract it into "
             "{home}/datasets/cifar-10-batches-py-target",
         ),
     ],
 )
-def test_offline_a_missing_file_is_named_with_where_to_put_it(tmp_path, monkeypatch, name, missing, fix):
+def test_offline_every_missing_file_is_named_at_once_with_where_to_put_it(
+    tmp_path, monkeypatch, name, folder, files, fix
+):
     home = tmp_path / "home"
     monkeypatch.setenv("KERAS_HOME", str(home))
     for variable in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY"):
@@ -174,5 +179,19 @@ def test_offline_a_missing_file_is_named_with_where_to_put_it(tmp_path, monkeypa
     proc = run_module("train", "--dataset", name, "--out", str(tmp_path / "out"), check=False)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     (line,) = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
-    assert line.startswith(f"error: {home}/{missing}: missing and {name} cannot be downloaded ("), line
+    assert line.startswith(f"error: {home}/{folder}: {files}"), line
+    assert "cannot be downloaded (" in line
     assert line.endswith(fix.format(home=home)), line
+
+
+def test_an_empty_placeholder_file_is_refused_by_name(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    write_fashion_mnist(home)
+    placeholder = home / "datasets" / "fashion-mnist" / "t10k-images-idx3-ubyte.gz"
+    placeholder.write_bytes(b"")
+    with pytest.raises(
+        UserError,
+        match=r"t10k-images-idx3-ubyte\.gz: empty \(0 bytes\), not the fashion_mnist file; delete it and download",
+    ):
+        load_keras_dataset("fashion_mnist", "train", (28, 28))

@@ -189,3 +189,27 @@ def test_registry_models_are_built_untrained_and_cached(tmp_path):
     assert set(stamps) == {"ann_128_int8.tflite", "cnn_128_int8.tflite"}
     run_module(*args)  # the second run reuses the cached models
     assert {p.name: p.stat().st_mtime_ns for p in work.glob("*.tflite")} == stamps
+
+
+@pytest.mark.slow
+def test_a_model_whose_output_has_no_data_before_the_first_invoke_is_measured(tmp_path):
+    """Keras' MobileNet V1 converted by plain TFLiteConverter: its output tensor is empty until invoke()."""
+    import numpy as np
+    import tensorflow as tf
+
+    from benchmarks.plan.measure import loop_work_ms
+
+    model = tf.keras.applications.MobileNet(input_shape=(96, 96, 3), alpha=0.25, weights=None, classes=4)
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    rng = np.random.default_rng(0)
+    converter.representative_dataset = lambda: (
+        [rng.random((1, 96, 96, 3), dtype=np.float32)] for _ in range(4)
+    )
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = converter.inference_output_type = tf.uint8
+    path = tmp_path / "mobilenet_v1_plain.tflite"
+    path.write_bytes(converter.convert())
+
+    samples = loop_work_ms(path, threads=1, runs=3)
+    assert len(samples) == 3 and all(ms > 0 for ms in samples)
