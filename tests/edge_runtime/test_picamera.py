@@ -212,3 +212,14 @@ def test_a_missing_camera_cannot_start_and_close_releases_one(fake_picamera2):
         PicameraSource(1, SourceOptions())
     PicameraSource(0, SourceOptions()).close()
     PicameraSource(0, SourceOptions()).close()  # the first close released camera 0
+
+
+def test_an_import_error_about_numpy_without_a_second_numpy_says_to_use_the_system_s(fake_picamera2):
+    fake_picamera2(IMPORT_ERROR="numpy.core.multiarray failed to import")
+    with pytest.raises(UserError) as raised:
+        load_picamera2()
+    assert str(raised.value) == (
+        "Picamera2 is installed but does not import (ImportError: numpy.core.multiarray failed to import); "
+        f"Picamera2's extensions were built for another numpy than {np.__version__}; use the system's numpy "
+        "(create the virtual environment with --system-site-packages and do not install numpy into it)"
+    )
