@@ -118,6 +118,15 @@ def read_with_retries(
                 failure = err
 
 
+def _capture_times(source: Source) -> tuple[float, float]:
+    """The last frame's capture time as (time.monotonic(), time.time()): the source's stamp, else now."""
+    now, wall = time.monotonic(), time.time()
+    captured = source.captured_at()
+    if captured is None:
+        return now, wall
+    return captured, wall - (now - captured)
+
+
 def capture_frames(
     source: Source,
     exchange: FrameExchange,
@@ -129,9 +138,10 @@ def capture_frames(
 ) -> None:
     """Capture thread body: reads frames into `exchange` until the source ends, `max_frames` or `halt`.
 
-    Files and folders are paced at `source.fps`, as a camera would deliver them; capture stamps
-    each frame when it is published. Always closes the exchange (draining the waiting frame) and
-    records in `end` why it stopped.
+    Files and folders are paced at `source.fps`, as a camera would deliver them. Each frame is
+    stamped with the source's own capture time where it has one (`Source.captured_at`), else when
+    it is published. Always closes the exchange (draining the waiting frame) and records in `end`
+    why it stopped.
     """
     count, start = 0, None
     try:
@@ -149,7 +159,7 @@ def capture_frames(
                 delay = start + count / source.fps - now
                 if delay > 0 and halt.wait(delay):
                     break
-            exchange.put(image, time.monotonic(), time.time())
+            exchange.put(image, *_capture_times(source))
             count += 1
     except SourceError as err:
         end.reason, end.error = "source error", str(err)

@@ -106,6 +106,13 @@ def add_camera_parser(commands: argparse._SubParsersAction) -> None:
         metavar="S",
         help="seconds between status lines (default: 1 on a terminal, 30 otherwise; 0: none)",
     )
+    add(
+        "--frame-timeout",
+        type=positive,
+        default=2.0,
+        metavar="S",
+        help="longest wait for one Picamera2 frame; a stalled camera then goes through --retries, then exit 1 (2)",
+    )
 
 
 def _on_signals(stop: threading.Event) -> Callable[[], None]:
@@ -155,7 +162,9 @@ def run_camera(args: argparse.Namespace) -> int:
         status_interval_s=interval,
         ambiguity=rule_from_args(args),
     )
-    source_options = SourceOptions(fps=args.fps, loop=args.loop, camera_size=args.camera_size)
+    source_options = SourceOptions(
+        fps=args.fps, loop=args.loop, camera_size=args.camera_size, frame_timeout_s=args.frame_timeout
+    )
     retry = RetryPolicy(options.retries, options.backoff_s, options.max_backoff_s)
     choice = delegate_from_args(args)
     model_path = Path(args.model)

@@ -18,7 +18,8 @@ class Frame:
     Attributes:
       id: Capture order, from 0; dropped frames leave gaps in the processed ids.
       image: HxWx3 uint8 BGR pixels (a pooled buffer: workers hand it back with `recycle`).
-      captured: time.monotonic() when the frame arrived, for latencies.
+      captured: time.monotonic() when the frame was captured, for latencies: the camera's own
+        timestamp where the source gives one (`Source.captured_at`), else when `read` returned it.
       captured_wall: time.time() at the same moment, for logs.
     """
 

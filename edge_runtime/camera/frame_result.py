@@ -15,7 +15,8 @@ class Result:
 
     Attributes:
       frame_id: The frame's capture index.
-      captured, finished: time.monotonic() at capture and when the classes were ready.
+      captured, finished: time.monotonic() at capture (the camera's timestamp where the source
+        gives one) and when the classes were ready.
       captured_wall, finished_wall: The same moments as time.time(), for other programs.
       classes: Top classes, best first.
       missed: The result came later than the budget after capture.

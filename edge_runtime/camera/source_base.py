@@ -22,15 +22,20 @@ class SourceOptions:
         rate (30 for folders); 0: as fast as they decode. Cameras and streams pace themselves.
       loop: Start a video file or folder again at its end instead of stopping.
       camera_size: (width, height) asked of a camera, or None for its default.
+      frame_timeout_s: Longest wait for one camera frame (Picamera2) before the read fails and the
+        loop's retries take over; a stalled camera never hangs the loop.
     """
 
     fps: float | None = None
     loop: bool = False
     camera_size: tuple[int, int] | None = (640, 480)
+    frame_timeout_s: float = 2.0
 
     def __post_init__(self) -> None:
         if self.fps is not None and self.fps < 0:
             raise ParameterError("fps", self.fps, "must be 0 (unpaced) or more")
+        if not self.frame_timeout_s > 0:
+            raise ParameterError("frame_timeout_s", self.frame_timeout_s, "must be more than 0 seconds")
 
 
 class Source:
@@ -56,6 +61,12 @@ class Source:
           SourceError: No frame could be read.
         """
         raise NotImplementedError
+
+    def captured_at(self) -> float | None:
+        """When the frame the last `read` returned was captured, on the time.monotonic() clock, if the
+        device stamps its frames (Picamera2's sensor timestamp); None, and the loop stamps the frame
+        when `read` returns (so its latency leaves out the device's own queue)."""
+        return None
 
     def reopen(self) -> None:
         """Prepares a retry after a failed read.

@@ -139,8 +139,11 @@ def test_overlay_flags_an_ambiguous_result_in_orange(frames):
     plain, flagged = frames[0].copy(), frames[0].copy()
     draw_overlay(plain, [Class(1, 0.35, "defective")], fps=30.0)
     draw_overlay(flagged, [Class(1, 0.35, "defective")], fps=30.0, ambiguous=True)
-    orange = (flagged[:80, :400] == (0, 165, 255)).all(axis=2)
-    assert orange.sum() > 50 and not (plain[:80, :400] == (0, 165, 255)).all(axis=2).any()
+
+    def orange(image: np.ndarray) -> np.ndarray:  # anti-aliased text: few pixels hit the colour exactly
+        return (np.abs(image[:80, :400].astype(int) - (0, 165, 255)).max(axis=2) <= 40).sum()
+
+    assert orange(flagged) > 50 and orange(plain) == 0
 
 
 def _run(*args) -> subprocess.CompletedProcess:

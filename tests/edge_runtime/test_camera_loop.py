@@ -175,7 +175,8 @@ def test_overlay_draws_label_score_and_fps(frames):
     changed = np.any(image != frames[0], axis=2)
     assert changed[:80, :300].sum() > 500  # text and its box, top-left
     assert not changed[200:, 350:].any()  # nothing elsewhere
-    assert (image[:80, :300] == (0, 255, 0)).all(axis=2).any()  # green text
+    # green text (anti-aliased: few pixels are exactly (0, 255, 0) with some OpenCV builds)
+    assert (np.abs(image[:80, :300].astype(int) - (0, 255, 0)).max(axis=2) <= 40).any()
 
 
 def test_run_loop_results_are_ordered_and_match_classify_image(tiny_tflite, frame_folder, frames):
