@@ -8,11 +8,12 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from edge_runtime.ambiguity import Confidence, add_ambiguity_arguments
-from edge_runtime.delegate_args import add_delegate_arguments, delegate_from_args
 from edge_runtime.errors import EXIT_USER_ERROR, UserError, cli_main
-from edge_runtime.model_labels import LABELS_BESIDE_MODEL, resolve_labels
+
+if TYPE_CHECKING:
+    from edge_runtime.ambiguity import Confidence
 
 
 def _positive_int(text: str) -> int:
@@ -28,6 +29,10 @@ def _positive_int(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The `python -m edge_runtime` parser, one subcommand per task."""
+    from edge_runtime.ambiguity import add_ambiguity_arguments
+    from edge_runtime.delegate_args import add_delegate_arguments
+    from edge_runtime.model_labels import LABELS_BESIDE_MODEL
+
     parser = argparse.ArgumentParser(prog="python -m edge_runtime", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     classify = commands.add_parser("classify", help="classify image files with a .tflite model")
@@ -118,8 +123,10 @@ def run_classify(args: argparse.Namespace) -> int:
     from edge_runtime.ambiguity import rule_from_args
     from edge_runtime.classify import classify_image, get_confidence
     from edge_runtime.common import input_dtype, input_size, num_classes
+    from edge_runtime.delegate_args import delegate_from_args
     from edge_runtime.image import load_rgb
     from edge_runtime.interpreter import backend_name, default_threads, make_interpreter
+    from edge_runtime.model_labels import resolve_labels
 
     rule = rule_from_args(args)
     model_path = Path(args.model)
@@ -169,7 +176,24 @@ FLAGS = {"max_frames": "--frames", "level": "--priority", "spec": "--source"}
 
 @cli_main(flags=FLAGS)
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parses the command line and runs the subcommand."""
+    """Parses the command line and runs the subcommand.
+
+    The module imports nothing heavy at its top, so for `camera` the stop handlers are in place
+    within milliseconds of the start (a SIGTERM then still ends the run with its summary).
+    """
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["camera"]:
+        from edge_runtime.camera.signals import catch_early
+
+        undo = catch_early()
+        try:
+            return _run_command(words)
+        finally:
+            undo()
+    return _run_command(words)
+
+
+def _run_command(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "classify":
         return run_classify(args)

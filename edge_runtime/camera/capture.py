@@ -73,10 +73,12 @@ def retry_until_ready(
 
 @dataclass
 class CaptureEnd:
-    """How capture ended: 'end of source', 'frame limit' or 'source error' (with the error)."""
+    """How capture ended: 'end of source', 'frame limit' or 'source error' (with the error), and
+    how many frames the source skipped as undecodable (`Source.take_skipped`)."""
 
     reason: str = "end of source"
     error: str | None = None
+    skipped: int = 0
 
 
 def read_with_retries(
@@ -150,6 +152,9 @@ def capture_frames(
                 end.reason = "frame limit"
                 break
             image = read_with_retries(source, exchange.buffer(), policy, halt, log)
+            for problem in source.take_skipped():
+                end.skipped += 1
+                log(f"warning: {problem}; frame skipped")
             if image is None:
                 break
             if source.fps:
@@ -159,7 +164,7 @@ def capture_frames(
                 delay = start + count / source.fps - now
                 if delay > 0 and halt.wait(delay):
                     break
-            exchange.put(image, *_capture_times(source))
+            exchange.put(image, *_capture_times(source), source.frame_name())
             count += 1
     except SourceError as err:
         end.reason, end.error = "source error", str(err)

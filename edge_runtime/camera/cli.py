@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -72,6 +71,11 @@ def add_camera_parser(commands: argparse._SubParsersAction) -> None:
     add_ambiguity_arguments(p)
     add("--display", action="store_true", help="show frames with label, score and FPS in a window")
     add("--jsonl", metavar="FILE|-", help="append one JSON object per result to FILE (- for stdout)")
+    add(
+        "--verify",
+        action="store_true",
+        help="first check the model's sha256 against model_card.json beside it",
+    )
     add_delegate_arguments(p)
     add("--frames", type=count, metavar="N", help="stop after capturing N frames")
     add(
@@ -88,7 +92,8 @@ def add_camera_parser(commands: argparse._SubParsersAction) -> None:
         "--fps",
         type=_number(float, 0, True),
         metavar="F",
-        help="pace of video files and folders (default: the video's own rate, 30 for folders; 0: unpaced)",
+        help="pace of video files and folders (default: the video's own rate, 30 for folders; 0: every frame, "
+        "none dropped, as fast as the workers go)",
     )
     add("--loop", action="store_true", help="restart a video file or folder at its end")
     add("--camera-size", type=_size, default=(640, 480), metavar="WxH", help="camera resolution (640x480)")
@@ -115,20 +120,6 @@ def add_camera_parser(commands: argparse._SubParsersAction) -> None:
     )
 
 
-def _on_signals(stop: threading.Event) -> Callable[[], None]:
-    """SIGINT and SIGTERM set `stop` (a second one interrupts at once); returns the restorer."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-
-    def handle(signum, frame) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-
-    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
-    return lambda: [signal.signal(sig, handler) for sig, handler in previous.items()]
-
-
 def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -138,8 +129,21 @@ def run_camera(args: argparse.Namespace) -> int:
 
     Returns 1 (after the summary) when the source or an inference fails mid-run. A camera, stream
     or delegate device not ready at the start is retried with --retries' backoff, then raises
-    DeviceNotReady (exit 1 through `cli_main`).
+    DeviceNotReady (exit 1 through `cli_main`). SIGINT and SIGTERM are caught first of all, so one
+    arriving while the model loads still ends the run with the summary and exit 0.
     """
+    from edge_runtime.camera.signals import on_signals, stop_event
+
+    stop = stop_event()  # set already if a signal came while the command started
+    restore = on_signals(stop)
+    try:
+        return _run_camera(args, stop)
+    finally:
+        restore()
+
+
+def _run_camera(args: argparse.Namespace, stop: threading.Event) -> int:
+    """run_camera's body, with STOP already set by the signal handlers."""
     from edge_runtime.camera.capture import RetryPolicy, retry_until_ready
     from edge_runtime.camera.loop import LoopOptions, run_loop
     from edge_runtime.camera.overlay import Display, display_problem
@@ -150,6 +154,10 @@ def run_camera(args: argparse.Namespace) -> int:
     from edge_runtime.interpreter import backend_name, default_threads, make_interpreter
     from edge_runtime.model_labels import resolve_labels
 
+    if args.verify:
+        from edge_runtime.model_verify import verify_against_card
+
+        _log(verify_against_card(args.model))
     status = StatusLine()
     interval = args.status_interval if args.status_interval is not None else (1.0 if status.tty else 30.0)
     options = LoopOptions(
@@ -196,7 +204,6 @@ def run_camera(args: argparse.Namespace) -> int:
         else:
             display = Display()
             options = dataclasses.replace(options, keep_images=True)
-    stop = threading.Event()
     jsonl = JsonLines(args.jsonl, stop) if args.jsonl else None
     source = open_source(args.source, source_options, retry, _log)
     width, height = input_size(interpreters[0])
@@ -223,11 +230,9 @@ def run_camera(args: argparse.Namespace) -> int:
             if display.show(result.image, result.classes, fps, result.ambiguous):
                 stop.set()
 
-    restore = _on_signals(stop)
     try:
         summary = run_loop(interpreters, source, options, labels, on_result, status.show, stop, _log)
     finally:
-        restore()
         source.close()
         if jsonl is not None:
             jsonl.close()

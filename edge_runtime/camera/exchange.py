@@ -21,12 +21,14 @@ class Frame:
       captured: time.monotonic() when the frame was captured, for latencies: the camera's own
         timestamp where the source gives one (`Source.captured_at`), else when `read` returned it.
       captured_wall: time.time() at the same moment, for logs.
+      name: The file it came from (a folder source), else None.
     """
 
     id: int
     image: np.ndarray
     captured: float
     captured_wall: float
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,13 @@ class FrameExchange:
     Args:
       pool_size: Frame buffers kept for reuse (workers + 2 covers one per worker, the slot and the
         one being read).
+      lossless: `put` waits while a frame is still waiting instead of dropping it: for files and
+        folders read unpaced (--fps 0), where every frame should be classified, as fast as the
+        workers go.
     """
 
-    def __init__(self, pool_size: int) -> None:
+    def __init__(self, pool_size: int, lossless: bool = False) -> None:
+        self.lossless = lossless
         self._cond = threading.Condition()
         self._pool: list[np.ndarray] = []
         self._pool_size = pool_size
@@ -76,12 +82,17 @@ class FrameExchange:
         if len(self._pool) < self._pool_size and (not self._pool or self._pool[0].shape == image.shape):
             self._pool.append(image)
 
-    def put(self, image: np.ndarray, captured: float, captured_wall: float) -> Frame | None:
-        """Publishes a new frame, dropping the one still waiting; None (not counted) once closed."""
+    def put(
+        self, image: np.ndarray, captured: float, captured_wall: float, name: str | None = None
+    ) -> Frame | None:
+        """Publishes a new frame, dropping the one still waiting (lossless: waiting for a worker to
+        take it); None (not counted) once closed."""
         with self._cond:
+            while self.lossless and self._slot is not None and not self._closed:
+                self._cond.wait()
             if self._closed:
                 return None
-            frame = Frame(self._next_id, image, captured, captured_wall)
+            frame = Frame(self._next_id, image, captured, captured_wall, name)
             self._next_id += 1
             if self._slot is not None:
                 self._dropped += 1
@@ -98,6 +109,7 @@ class FrameExchange:
             frame, self._slot = self._slot, None
             if frame is not None:
                 self._in_flight.add(frame.id)
+                self._cond.notify_all()  # a lossless `put` waits for the slot to empty
             return frame
 
     def finish(self, frame_id: int, result: Any | None) -> None:

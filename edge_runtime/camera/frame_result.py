@@ -26,6 +26,7 @@ class Result:
       image: The BGR frame, when the loop keeps images (for a display), else None.
       ambiguous: The scores are too spread to trust (LoopOptions.ambiguity).
       margin: The top score minus the second one.
+      source: The file the frame came from (a folder source), else None.
     """
 
     frame_id: int
@@ -41,6 +42,7 @@ class Result:
     image: np.ndarray | None = None
     ambiguous: bool = False
     margin: float = 1.0
+    source: str | None = None
 
     @property
     def latency_ms(self) -> float:
@@ -60,4 +62,5 @@ class Result:
             "classes": [{"id": c.id, "label": c.label, "score": round(c.score, 6)} for c in self.classes],
             "ambiguous": self.ambiguous,
             "margin": round(self.margin, 6),
+            **({"file": self.source} if self.source is not None else {}),
         }

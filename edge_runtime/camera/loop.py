@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -80,8 +81,8 @@ def warm_up(interpreter: Any) -> float:
 class _Run:
     """The shared state of one run: the exchange, the stop flag and how it ended."""
 
-    def __init__(self, workers: int) -> None:
-        self.exchange = FrameExchange(pool_size=workers + 2)
+    def __init__(self, workers: int, lossless: bool = False) -> None:
+        self.exchange = FrameExchange(pool_size=workers + 2, lossless=lossless)
         self.halt = threading.Event()
         self.capture_end = CaptureEnd()
         self.worker_errors: list[str] = []
@@ -128,6 +129,7 @@ def _work(
             image=image,
             ambiguous=confidence.ambiguous,
             margin=confidence.margin,
+            source=frame.name,
         )
         exchange.finish(frame.id, result)
 
@@ -169,7 +171,9 @@ def run_loop(
         raise ValueError("all interpreters must run the same model (their input sizes differ)")
     log = log or (lambda message: None)
     warmups = tuple(warm_up(interpreter) for interpreter in interpreters)
-    run, stats = _Run(len(interpreters)), LoopStats(options.budget_ms)
+    # Files and folders read unpaced (--fps 0) are classified frame by frame, none dropped.
+    lossless = not source.live and not source.fps
+    run, stats = _Run(len(interpreters), lossless), LoopStats(options.budget_ms)
     threads = [
         threading.Thread(target=_work, args=(i, it, run, options, labels), name=f"worker-{i}", daemon=True)
         for i, it in enumerate(interpreters)
@@ -221,4 +225,5 @@ def run_loop(
         reason, error = "worker error", run.worker_errors[0]
     elif stop is not None and stop.is_set() and error is None:
         reason = "stopped"
-    return stats.summary(run.exchange.counts(), elapsed, warmups, reason, error)
+    summary = stats.summary(run.exchange.counts(), elapsed, warmups, reason, error)
+    return dataclasses.replace(summary, skipped=run.capture_end.skipped)

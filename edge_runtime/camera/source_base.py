@@ -68,6 +68,18 @@ class Source:
         when `read` returns (so its latency leaves out the device's own queue)."""
         return None
 
+    def frame_name(self) -> str | None:
+        """The file the last `read` came from (a folder's image), for the JSON lines; None for a stream."""
+        return None
+
+    def take_skipped(self) -> list[str]:
+        """Why each frame skipped since the last call could not be used (a folder's undecodable file).
+
+        A source that can go on past a bad frame skips it instead of failing the run; the capture
+        thread logs and counts these.
+        """
+        return []
+
     def reopen(self) -> None:
         """Prepares a retry after a failed read.
 

@@ -100,7 +100,7 @@ class CaptureSource(Source):
 
 
 class FolderSource(Source):
-    """The image files of a folder, in name order, as frames."""
+    """The image files of a folder, in name order, as frames; an undecodable file is skipped and counted."""
 
     retryable = True
 
@@ -110,24 +110,51 @@ class FolderSource(Source):
         if not self._files:
             raise UserError(f"{folder}: no image files in this folder; {_SOURCE_HELP}")
         self._next = 0
+        self._last: str | None = None
+        self._skipped: list[str] = []
         pace = DEFAULT_FOLDER_FPS if options.fps is None else options.fps
         self.fps = None if pace == 0 else float(pace)
 
     def read(self, out: np.ndarray | None = None) -> np.ndarray | None:
-        if self._next >= len(self._files):
-            if not self._loop:
-                return None
-            self._next = 0
-        path = self._files[self._next]
-        try:
-            rgb = load_rgb(path)
-        except (ValueError, OSError) as err:  # deleted, unreadable or truncated file
-            raise SourceError(str(err)) from None
-        self._next += 1
-        return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+        """The next image that decodes; an undecodable one is skipped (see `take_skipped`), not fatal.
+
+        Raises:
+          SourceError: The file is gone or unreadable (retried: a network folder may come back), or
+            not one image of a looping folder decodes (nothing would ever come).
+        """
+        failed_in_a_row = 0
+        while True:
+            if self._next >= len(self._files):
+                if not self._loop:
+                    return None
+                self._next = 0
+            path = self._files[self._next]
+            try:
+                rgb = load_rgb(path)
+            except ValueError as err:  # truncated, corrupt or not an image (UserError): skip it
+                self._next += 1
+                self._skipped.append(str(err))
+                failed_in_a_row += 1
+                if failed_in_a_row >= len(self._files):
+                    raise SourceError(
+                        f"{self.name}: none of its {len(self._files)} images can be decoded"
+                    ) from None
+                continue
+            except OSError as err:  # deleted or unreadable: the folder may come back (a network share)
+                raise SourceError(str(err)) from None
+            self._next += 1
+            self._last = str(path)
+            return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+
+    def frame_name(self) -> str | None:
+        return self._last
+
+    def take_skipped(self) -> list[str]:
+        skipped, self._skipped = self._skipped, []
+        return skipped
 
     def reopen(self) -> None:
-        """Nothing to reopen: the retry reads the same file again (a network folder may recover)."""
+        """Nothing to reopen: the retry reads on from the next file (a network folder may recover)."""
 
 
 def _camera_once(spec: str, target: int | str, options: SourceOptions) -> Source:

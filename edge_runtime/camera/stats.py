@@ -81,6 +81,7 @@ class Summary:
       stop_reason: 'end of source', 'frame limit', 'stopped', 'source error' or 'worker error'.
       error: The error that ended the run, or None.
       ambiguous: Processed frames whose result was ambiguous (edge_runtime.ambiguity).
+      skipped: Frames the source could not decode and skipped (a folder's corrupt file), not captured.
     """
 
     captured: int
@@ -97,6 +98,7 @@ class Summary:
     stop_reason: str
     error: str | None = None
     ambiguous: int = 0
+    skipped: int = 0
 
     @property
     def ambiguous_share(self) -> float:
@@ -118,6 +120,8 @@ class Summary:
             f"  ambiguous results (set aside as untrustworthy): {self.ambiguous} of {self.processed} "
             f"({100 * self.ambiguous_share:.1f}%)",
         ]
+        if self.skipped:
+            lines.append(f"  skipped (the source could not decode them, not captured): {self.skipped}")
         if self.warmup_ms:
             warmups = ", ".join(f"{ms:.1f}" for ms in self.warmup_ms)
             lines.append(f"  first inference per worker (warm-up, not counted): {warmups} ms")
