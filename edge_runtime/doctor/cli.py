@@ -183,8 +183,9 @@ def run_checks(
     checks.append(resources.check_disk(where, usage.free, usage.total))
 
     if options.measure is not None:
-        from edge_runtime.doctor.measure import check_measure, float_siblings, time_model
+        from edge_runtime.doctor.measure import check_integrity, check_measure, float_siblings, time_model
 
+        checks.append(check_integrity(options.measure))
         threads = default_threads()
         floats = [options.measure_float] if options.measure_float else float_siblings(options.measure)
         models = [time_model(path, threads) for path in (options.measure, *floats)]

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge_runtime.doctor.check import INFO, OK, Check
+from edge_runtime.doctor.check import FAIL, INFO, OK, Check
 
 WARMUP_RUNS = 10
 MEASURE_RUNS = 200
@@ -52,6 +52,19 @@ def time_model(path: Path, threads: int) -> Timing:
         interpreter.set_tensor(detail["index"], np.zeros(detail["shape"], detail["dtype"]))
     times = time_invokes(interpreter, MEASURE_RUNS, warmup_runs=WARMUP_RUNS, max_seconds=MAX_SECONDS)
     return Timing(path, path.stat().st_size, statistics.median(times.runs_ms), len(times.runs_ms), threads)
+
+
+def check_integrity(model: Path) -> Check:
+    """The model's sha256 against the model_card.json convert wrote beside it (as `--verify` does)."""
+    from edge_runtime.errors import UserError
+    from edge_runtime.model_verify import CARD_JSON, verify_against_card
+
+    if not (model.parent / CARD_JSON).is_file():
+        return Check("model card", INFO, f"no {CARD_JSON} beside {model.name}: its integrity is not checked")
+    try:
+        return Check("model card", OK, verify_against_card(model).removeprefix("verified: "))
+    except UserError as err:
+        return Check("model card", FAIL, str(err), "copy the model and its model_card.json again")
 
 
 def _describe(t: Timing) -> str:

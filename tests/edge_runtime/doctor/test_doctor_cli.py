@@ -177,3 +177,18 @@ def test_bad_options_are_one_error_line_and_exit_2(argv, message, capsys):
     assert main(["doctor", *argv]) == 2
     captured = capsys.readouterr()
     assert captured.err.startswith(message) and captured.out == ""
+
+
+def test_measure_checks_the_model_against_its_card(tiny_tflite, tmp_path):
+    from edge_runtime.doctor.measure import check_integrity
+    from edge_runtime.files import sha256_file
+
+    model = tmp_path / "model_int8.tflite"
+    shutil.copy(tiny_tflite["uint8"], model)
+    assert check_integrity(model).verdict == INFO  # no card: nothing to compare with
+    card = tmp_path / "model_card.json"
+    card.write_text(json.dumps({"models": {model.name: {"sha256": sha256_file(model)}}}))
+    assert check_integrity(model).verdict == OK
+    model.write_bytes(model.read_bytes()[:-8])
+    damaged = check_integrity(model)
+    assert damaged.verdict == FAIL and "differs from" in damaged.detail and damaged.fix
