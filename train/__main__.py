@@ -109,6 +109,12 @@ def main(argv: list[str] | None = None) -> int:
         f"seed {hparams.seed}, distribute {args.distribute}{', resuming' if args.resume else ''}",
         flush=True,
     )
+    if hparams.augmentation.flip != "none":
+        print(
+            f"note: --flip {hparams.augmentation.flip} trains on mirror images too; pass --flip none if a "
+            "mirrored image is another class (digits, letters, left/right parts)",
+            flush=True,
+        )
     result = train(
         train_data,
         spec,
