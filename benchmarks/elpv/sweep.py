@@ -1,0 +1,193 @@
+"""ELPV recipe search on the validation split: each seed's run recorded as it finishes, a table of mean and spread.
+
+`python -m benchmarks.elpv.sweep run NAME --seeds 0 1 --train-args "..."` trains NAME's recipe once
+per seed with `python -m train` on the ELPV training cells (validation: a seeded, stratified 20% of
+them, the same split for every seed unless the recipe says otherwise) and writes
+benchmarks/results/elpv/runs/NAME-seedS.json right after each run: the command, the kept epoch's
+validation accuracy (the only figure recipes are chosen by), training accuracy at that epoch, wall
+and CPU seconds, the CPU model and the load. The test split is not touched here: a recipe is
+reported on it once, when finished, by `python -m benchmarks elpv --train-args ...`.
+
+`python -m benchmarks.elpv.sweep report` renders runs.md: one row per recipe, mean and spread over
+its seeds. Runs may be spread over several sittings (a 2-core CPU trains one at a time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.instruments.paths import REPO, RESULTS, relative_paths
+from edge_runtime.errors import UserError, check_at_least, cli_main
+from edge_runtime.files import atomic_write_text
+
+RUNS = RESULTS / "elpv" / "runs"
+
+
+def _run_record(name: str, seed: int, command: list[str], model_dir: Path, wall: float, cpu: float) -> dict:
+    """What one finished run says: the kept epoch's validation and training accuracy, its costs."""
+    from benchmarks.elpv.metrics import kept_validation_accuracy
+    from benchmarks.instruments.machine import load, parse_cpuinfo
+
+    config = json.loads((model_dir / "train_config.json").read_text())
+    history = json.loads((model_dir / "history.json").read_text())
+    kept = config["best_epoch"] - 1
+    return {
+        "recipe": name,
+        "seed": seed,
+        "command": shlex.join(["python", *command[1:]]),
+        "val_accuracy": kept_validation_accuracy(model_dir),
+        "train_accuracy": history["accuracy"][kept],
+        "best_epoch": config["best_epoch"],
+        "epochs_run": config["epochs_run"],
+        "validation_images": config["validation_images"],
+        "wall_seconds": round(wall, 1),
+        "cpu_seconds": round(cpu, 1),
+        "cpu_model": parse_cpuinfo(Path("/proc/cpuinfo").read_text())["model"],
+        "cores": os.cpu_count(),
+        "load_after": load()["uptime"],
+    }
+
+
+def run_recipe(
+    name: str, seeds: list[int], train_args: list[str], data: Path, work: Path, runs: Path
+) -> list[Path]:
+    """Trains the recipe once per seed and writes each run's JSON as soon as it finishes."""
+    written = []
+    for seed in seeds:
+        model_dir = work / f"{name}-seed{seed}"
+        command = [
+            *(sys.executable, "-m", "train", "--data", str(data / "train"), "--out", str(model_dir)),
+            *train_args,
+            *("--seed", str(seed)),
+        ]
+        print("$ " + shlex.join(["python", *command[1:]]), flush=True)
+        from benchmarks.instruments.machine import load
+
+        load_before = load()["uptime"]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.monotonic()
+        log = work / f"{name}-seed{seed}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "w") as out:
+            proc = subprocess.run(
+                command,
+                cwd=REPO,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=os.environ | {"PYTHONPATH": str(REPO)},
+            )
+        if proc.returncode != 0:
+            raise UserError(f"{name} seed {seed}: python -m train failed (exit {proc.returncode}); see {log}")
+        wall = time.monotonic() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        record = relative_paths(
+            {**_run_record(name, seed, command, model_dir, wall, cpu), "load_before": load_before}
+        )
+        path = atomic_write_text(runs / f"{name}-seed{seed}.json", json.dumps(record, indent=2) + "\n")
+        print(f"{name} seed {seed}: val {100 * record['val_accuracy']:.2f}%, train {100 * record['train_accuracy']:.2f}%, "
+              f"{wall / 60:.1f} min -> {path}", flush=True)  # fmt: skip
+        written.append(path)
+    return written
+
+
+def summarize(records: list[dict]) -> list[dict]:
+    """One row per recipe: seeds, mean and spread (sample standard deviation; 0 for one seed) of its figures."""
+    rows = []
+    for name in sorted({r["recipe"] for r in records}):
+        runs = sorted((r for r in records if r["recipe"] == name), key=lambda r: r["seed"])
+        val = [100 * r["val_accuracy"] for r in runs]
+        train = [100 * r["train_accuracy"] for r in runs]
+        rows.append({
+            "recipe": name,
+            "seeds": [r["seed"] for r in runs],
+            "val_mean": statistics.fmean(val),
+            "val_sd": statistics.stdev(val) if len(val) > 1 else 0.0,
+            "train_mean": statistics.fmean(train),
+            "wall_minutes": statistics.fmean(r["wall_seconds"] for r in runs) / 60,
+            "cpu_model": runs[0]["cpu_model"],
+            "command": runs[0]["command"].rsplit(" --seed ", 1)[0].replace(f"-seed{runs[0]['seed']}", "-seedS"),
+        })  # fmt: skip
+    return sorted(rows, key=lambda row: -row["val_mean"])
+
+
+def report_markdown(rows: list[dict]) -> str:
+    """runs.md: the recipes by validation accuracy, with their seeds, costs and commands."""
+    lines = [
+        "# ELPV recipes on the validation split",
+        "",
+        "Chosen on a seeded, stratified 20% of the 1,968 training cells (393 images; one image is 0.25 points);",
+        "the test split is reported once per finished recipe by `python -m benchmarks elpv`. Mean and sample",
+        "standard deviation over the seeds; wall time per run on the CPU named, 2 cores. Written by",
+        "`python -m benchmarks.elpv.sweep report` from the JSON files beside it.",
+        "",
+        "| recipe | seeds | val accuracy | train accuracy | minutes per run | CPU |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        spread = f" ± {row['val_sd']:.2f}" if len(row["seeds"]) > 1 else " (one seed)"
+        lines.append(
+            f"| {row['recipe']} | {', '.join(map(str, row['seeds']))} | {row['val_mean']:.2f}%{spread} | "
+            f"{row['train_mean']:.2f}% | {row['wall_minutes']:.1f} | {row['cpu_model']} |"
+        )
+    lines += ["", "Commands (each run adds `--seed S`):", ""]
+    lines += [f"- {row['recipe']}: `{row['command']}`" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(runs: Path) -> Path:
+    records = [json.loads(p.read_text()) for p in sorted(runs.glob("*.json"))]
+    if not records:
+        raise UserError(
+            f"{runs}: no run files yet; run a recipe first (python -m benchmarks.elpv.sweep run NAME ...)"
+        )
+    return atomic_write_text(runs / "runs.md", report_markdown(summarize(records)))
+
+
+@cli_main
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.elpv.sweep", description=__doc__.split("\n\n")[0]
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="train a recipe once per seed, recording each run")
+    run.add_argument("name", help="the recipe's name in the table, e.g. cnn_res-300")
+    run.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="seeds (default: 0 1)")
+    run.add_argument(
+        "--train-args", required=True, help="python -m train options (one string), without --seed"
+    )
+    run.add_argument("--data", type=Path, default=Path("build/data/elpv"), help="ELPV export (train.elpv)")
+    run.add_argument("--work", type=Path, default=Path("build/elpv_sweep"), help="models and logs")
+    run.add_argument("--runs", type=Path, default=RUNS, help="folder of the run files (default %(default)s)")
+    report = commands.add_parser("report", help="write runs.md from the run files")
+    report.add_argument(
+        "--runs", type=Path, default=RUNS, help="folder of the run files (default %(default)s)"
+    )
+    args = parser.parse_args(argv)
+    if args.command == "report":
+        print(f"wrote {write_report(args.runs)}")
+        return 0
+    check_at_least(0, seeds=min(args.seeds))
+    train_args = shlex.split(args.train_args)
+    if "--seed" in train_args:
+        raise UserError("--train-args: leave out --seed; --seeds gives one run per seed")
+    if not (args.data / "train").is_dir():
+        raise UserError(
+            f"{args.data}: no ELPV export here; make one first: python -m train.elpv --out {args.data}"
+        )
+    run_recipe(args.name, args.seeds, train_args, args.data.resolve(), args.work.resolve(), args.runs)
+    print(f"wrote {write_report(args.runs)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""The recipe search: a run file per seed as each finishes, and the table of mean and spread over seeds."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks.elpv.sweep import report_markdown, summarize
+from conftest import run_module
+
+
+def _record(recipe: str, seed: int, val: float, train: float = 0.9) -> dict:
+    return {
+        "recipe": recipe, "seed": seed, "val_accuracy": val, "train_accuracy": train, "wall_seconds": 600.0,
+        "cpu_model": "AMD EPYC", "command": f"python -m train --data d --out build/elpv_sweep/{recipe}-seed{seed} --epochs 2 --seed {seed}",
+    }  # fmt: skip
+
+
+def test_recipes_are_ranked_by_mean_validation_accuracy_with_their_spread():
+    rows = summarize([_record("a", 0, 0.80), _record("a", 1, 0.84), _record("b", 0, 0.83)])
+    assert [row["recipe"] for row in rows] == ["a", "b"]
+    assert rows[0]["val_mean"] == pytest.approx(82.0) and rows[0]["val_sd"] == pytest.approx(2.8284271)
+    assert rows[1]["val_sd"] == 0.0 and rows[0]["command"].endswith(
+        "--out build/elpv_sweep/a-seedS --epochs 2"
+    )
+    table = report_markdown(rows)
+    assert "| a | 0, 1 | 82.00% ± 2.83 | 90.00% | 10.0 | AMD EPYC |" in table
+    assert "| b | 0 | 83.00% (one seed) |" in table
+
+
+@pytest.mark.slow
+def test_each_seed_is_trained_and_recorded_as_it_finishes(elpv_subset, tmp_path):
+    runs = tmp_path / "runs"
+    proc = run_module(
+        "benchmarks.elpv.sweep", "run", "tiny", "--seeds", "0", "1", "--data", str(elpv_subset),
+        "--work", str(tmp_path / "work"), "--runs", str(runs),
+        "--train-args", "--model cnn --image-size 32 --epochs 1 --batch-size 16",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    records = [json.loads((runs / f"tiny-seed{seed}.json").read_text()) for seed in (0, 1)]
+    for seed, record in enumerate(records):
+        assert record["seed"] == seed and record["command"].endswith(f"--seed {seed}")
+        assert 0.0 <= record["val_accuracy"] <= 1.0 and record["epochs_run"] == 1
+        assert record["wall_seconds"] > 0 and record["cpu_seconds"] > 0
+    assert "| tiny | 0, 1 |" in (runs / "runs.md").read_text()
+
+
+def test_a_seed_inside_the_recipe_is_refused(tmp_path):
+    proc = run_module("benchmarks.elpv.sweep", "run", "x", "--train-args", "--epochs 2 --seed 3", check=False)
+    assert proc.returncode == 2 and "leave out --seed" in proc.stderr
