@@ -198,6 +198,12 @@ def run_plan(args: argparse.Namespace, command: str = "") -> int:
         )
         rows = registry_rows(registry, options, threads, _log)
     plan = make_plan(rows, options, threads, registry)
+    if args.models:
+        from benchmarks.plan.precision import compare_precisions, cpu_facts, this_cpu
+
+        cpu = this_cpu()
+        plan["cpu"] = cpu_facts(cpu)
+        plan["int8_vs_float"] = compare_precisions(plan["candidates"], options, threads, _log, cpu)
     print(markdown(plan))
     json_path, md_path = write_plan(plan, args.out)  # paths in them relative to the repository
     print(f"wrote {md_path} and {json_path}")

@@ -122,6 +122,9 @@ def markdown(plan: Mapping) -> str:
         "",
     ]
     lines += [f"- {note}" for note in plan.get("notes", [])]
+    if plan.get("int8_vs_float"):
+        lines += ["", "## int8 or float on this CPU", ""]
+        lines += [f"- {pair['advice']}" for pair in plan["int8_vs_float"]]
     return "\n".join(lines).rstrip() + "\n"
 
 

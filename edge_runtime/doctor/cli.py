@@ -173,7 +173,8 @@ def run_checks(
     if library and build is not None:
         checks.append(edgetpu.check_pairings(build, backends))
 
-    checks.append(cpu.check_cpu(cpu.parse_cpuinfo(read_text(roots.proc / "cpuinfo") or "")))
+    cpu_info = cpu.parse_cpuinfo(read_text(roots.proc / "cpuinfo") or "")
+    checks.append(cpu.check_cpu(cpu_info))
     model_bytes = options.measure.stat().st_size if options.measure else 0
     checks.append(
         resources.check_memory(resources.parse_meminfo(read_text(roots.proc / "meminfo") or ""), model_bytes)
@@ -189,5 +190,5 @@ def run_checks(
         threads = default_threads()
         floats = [options.measure_float] if options.measure_float else float_siblings(options.measure)
         models = [time_model(path, threads) for path in (options.measure, *floats)]
-        checks.append(check_measure(models[0], models[1:]))
+        checks.append(check_measure(models[0], models[1:], cpu_info))
     return checks

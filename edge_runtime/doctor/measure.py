@@ -54,6 +54,45 @@ def time_model(path: Path, threads: int) -> Timing:
     return Timing(path, path.stat().st_size, statistics.median(times.runs_ms), len(times.runs_ms), threads)
 
 
+def int8_advice(
+    cpu, int8_name: str, int8_ms: float, int8_bytes: int, float_name: str, float_ms: float, float_bytes: int
+) -> str:
+    """Which model to deploy on this CPU and why: the measured medians, read against the CPU's int8 features.
+
+    Args:
+      cpu: `edge_runtime.doctor.cpu.CpuInfo` of this machine (x86 VNNI/AMX, Arm dot product).
+      int8_name, int8_ms, int8_bytes: The int8 model, its median invoke time and its size.
+      float_name, float_ms, float_bytes: The same for its float sibling.
+    """
+    from edge_runtime.doctor.cpu import ARM_INT8_DOT, X86_INT8_DOT
+
+    dot = [f for f in (X86_INT8_DOT if cpu.arch == "x86" else ARM_INT8_DOT) if f in cpu.features]
+    if dot:
+        why = f"{cpu.model} has int8 dot-product instructions ({', '.join(dot)}), where int8 is expected to be faster"
+    elif cpu.arch in ("x86", "arm"):
+        missing = "VNNI" if cpu.arch == "x86" else "dot-product extension (asimddp)"
+        why = f"{cpu.model} has no {missing}, so int8 is expected to save size more than time"
+    else:
+        why = f"{cpu.model}: int8 features unknown"
+    speed, smaller = float_ms / int8_ms, float_bytes / int8_bytes
+    measured = f"measured {int8_name} {int8_ms:.3g} ms vs {float_name} {float_ms:.3g} ms"
+    if speed >= 1 + SAME_SPEED:
+        choice = f"deploy {int8_name}: {speed:.2g}x faster and {smaller:.2g}x smaller"
+    elif speed > 1 - SAME_SPEED:
+        choice = f"deploy {int8_name}: as fast (within {SAME_SPEED:.0%}) and {smaller:.2g}x smaller"
+    else:
+        choice = (
+            f"{float_name} is {1 / speed:.2g}x faster here: deploy it if its {float_bytes / 1e6:.1f} MB fit; "
+            f"{int8_name} only for size or the Edge TPU"
+        )
+    surprise = (
+        "; not what the features predict (measure again on an idle machine)"
+        if (dot and speed < 1 - SAME_SPEED)
+        else ""
+    )
+    return f"{why}; {measured}: {choice}{surprise}"
+
+
 def check_integrity(model: Path) -> Check:
     """The model's sha256 against the model_card.json convert wrote beside it (as `--verify` does)."""
     from edge_runtime.errors import UserError
@@ -71,7 +110,7 @@ def _describe(t: Timing) -> str:
     return f"{t.path.name} p50 {t.p50_ms:.3g} ms ({t.size_bytes / 1e6:.1f} MB, {t.runs} runs)"
 
 
-def check_measure(int8: Timing, floats: Sequence[Timing]) -> Check:
+def check_measure(int8: Timing, floats: Sequence[Timing], cpu=None) -> Check:
     """Which model to deploy on this device, from the measured medians.
 
     int8 wins when it is faster, or about as fast (within SAME_SPEED) since it is smaller; a float model
@@ -104,6 +143,10 @@ def check_measure(int8: Timing, floats: Sequence[Timing]) -> Check:
         verdict = (
             f"{best.path.name} is {1 / speed:.2g}x faster here: deploy it if its {best.size_bytes / 1e6:.1f} MB "
             "fit; int8 only for size or the Edge TPU"
+        )
+    if cpu is not None:  # the same decision, with the CPU features that explain it
+        verdict = int8_advice(
+            cpu, int8.path.name, int8.p50_ms, int8.size_bytes, best.path.name, best.p50_ms, best.size_bytes
         )
     facts["decision"] = verdict
     return Check("measure", OK, f"{measured}: {verdict}", facts=facts)

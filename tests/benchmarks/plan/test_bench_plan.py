@@ -213,3 +213,30 @@ def test_a_model_whose_output_has_no_data_before_the_first_invoke_is_measured(tm
 
     samples = loop_work_ms(path, threads=1, runs=3)
     assert len(samples) == 3 and all(ms > 0 for ms in samples)
+
+
+@pytest.mark.parametrize(
+    ("cpu", "expected"),
+    [
+        (
+            ("x86", "AMD EPYC 7763", ("avx2", "fma")),
+            "has no VNNI, so int8 is expected to save size more than time",
+        ),
+        (("arm", "Cortex-A76", ("asimd", "asimddp")), "has int8 dot-product instructions (asimddp)"),
+    ],
+    ids=["avx2-only", "arm-dotprod"],
+)
+def test_the_plan_times_an_int8_model_against_its_float_sibling_and_explains_by_the_cpu(
+    tiny_tflite, tmp_path, cpu, expected
+):
+    from benchmarks.plan.precision import compare_precisions
+    from edge_runtime.doctor.cpu import CpuInfo
+
+    shutil.copy(tiny_tflite["uint8"], tmp_path / "model_int8.tflite")
+    shutil.copy(tiny_tflite["float32"], tmp_path / "model_float32.tflite")
+    options = PlanOptions(quick=True)
+    rows = given_rows([tmp_path / "model_int8.tflite"], options, 1, lambda message: None)
+    (pair,) = compare_precisions(rows, options, 1, lambda message: None, CpuInfo(*cpu, cores=2))
+    assert pair["int8"] == "model_int8.tflite" and pair["float"] == "model_float32.tflite"
+    assert pair["int8_p50_ms"] > 0 and pair["float_p50_ms"] > 0
+    assert expected in pair["advice"] and ("deploy" in pair["advice"] or "faster here" in pair["advice"])
