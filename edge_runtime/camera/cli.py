@@ -14,6 +14,7 @@ from pathlib import Path
 from edge_runtime.ambiguity import add_ambiguity_arguments, rule_from_args
 from edge_runtime.camera.output import JsonLines, StatusLine
 from edge_runtime.camera.priority import PRIORITIES, set_priority
+from edge_runtime.camera.serve.options import add_serve_arguments, options_from_args
 from edge_runtime.model_labels import LABELS_BESIDE_MODEL
 
 EXIT_RUN_FAILED = 1  # the source or an inference failed mid-run (a systemd unit restarts on it)
@@ -108,6 +109,7 @@ def add_camera_parser(commands: argparse._SubParsersAction) -> None:
         metavar="S",
         help="seconds between status lines (default: 1 on a terminal, 30 otherwise; 0: none)",
     )
+    add_serve_arguments(p)
 
 
 def _on_signals(stop: threading.Event) -> Callable[[], None]:
@@ -140,6 +142,7 @@ def run_camera(args: argparse.Namespace) -> int:
     from edge_runtime.interpreter import backend_name, default_threads, make_interpreter
     from edge_runtime.model_labels import resolve_labels
 
+    serve = options_from_args(args)  # a mistake in the --serve flags stops us before the model loads
     status = StatusLine()
     interval = args.status_interval if args.status_interval is not None else (1.0 if status.tty else 30.0)
     options = LoopOptions(
@@ -185,6 +188,7 @@ def run_camera(args: argparse.Namespace) -> int:
         "Ctrl-C stops"
     )
     recent: list[float] = []
+    web = None
 
     def on_result(result) -> None:
         if jsonl is not None:
@@ -202,9 +206,22 @@ def run_camera(args: argparse.Namespace) -> int:
 
     restore = _on_signals(stop)
     try:
-        summary = run_loop(interpreters, source, options, labels, on_result, status.show, stop, _log)
+        if serve is not None:
+            from edge_runtime.camera.serve.live import ModelInfo
+            from edge_runtime.camera.serve.server import start_web_view
+
+            info = ModelInfo(
+                model_path.name, (width, height), str(input_dtype(interpreters[0])),
+                tuple(labels or (f"class {i}" for i in range(num_classes))), backend_name(interpreters[0]),
+                delegate or "none", args.workers, args.budget_ms,
+            )  # fmt: skip
+            web = start_web_view(serve, info, options, _log)
+        tap = web.live if web is not None else None
+        summary = run_loop(interpreters, source, options, labels, on_result, status.show, stop, _log, tap)
     finally:
         restore()
+        if web is not None:
+            web.close()
         source.close()
         if jsonl is not None:
             jsonl.close()

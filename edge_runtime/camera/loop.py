@@ -6,13 +6,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from edge_runtime.ambiguity import AmbiguityRule, judge
 from edge_runtime.camera.capture import CaptureEnd, RetryPolicy, capture_frames
-from edge_runtime.camera.exchange import FrameExchange
+from edge_runtime.camera.exchange import Counts, FrameExchange
 from edge_runtime.camera.frame_result import Result
 from edge_runtime.camera.preprocess import FramePreprocessor
 from edge_runtime.camera.sources import Source
@@ -77,6 +77,21 @@ def warm_up(interpreter: Any) -> float:
     return (time.perf_counter() - start) * 1000.0
 
 
+class LoopTap(Protocol):
+    """An observer of a run (the web view of edge_runtime.camera.serve): the counters, some frames, every result.
+
+    `wants_image` is asked by the workers for each frame, so it must be cheap and never block; the
+    frame it asks for is handed over with the result (the worker does not copy it; capture reads the
+    next frame into a new buffer instead of this one). `add` is called on the loop's thread.
+    """
+
+    def attach(self, counts: Callable[[], Counts]) -> None: ...
+
+    def wants_image(self) -> bool: ...
+
+    def add(self, result: Result) -> None: ...
+
+
 class _Run:
     """The shared state of one run: the exchange, the stop flag and how it ended."""
 
@@ -88,7 +103,12 @@ class _Run:
 
 
 def _work(
-    index: int, interpreter: Any, run: _Run, options: LoopOptions, labels: Sequence[str] | None
+    index: int,
+    interpreter: Any,
+    run: _Run,
+    options: LoopOptions,
+    labels: Sequence[str] | None,
+    tap: LoopTap | None = None,
 ) -> None:
     """Worker thread: preprocess, invoke, top-k and ambiguity for each frame it takes, on its own interpreter."""
     width, height = input_size(interpreter)
@@ -99,7 +119,10 @@ def _work(
             start = time.perf_counter()
             rgb = prepare(frame.image)
             image = frame.image.copy() if options.keep_images else None
-            exchange.recycle(frame.image)
+            if image is None and tap is not None and tap.wants_image():
+                image = frame.image  # handed over, not copied: kept out of the buffer pool
+            else:
+                exchange.recycle(frame.image)
             set_input(interpreter, rgb)
             invoked = time.perf_counter()
             interpreter.invoke()
@@ -141,6 +164,7 @@ def run_loop(
     on_status: Callable[[str], None] | None = None,
     stop: threading.Event | None = None,
     log: Callable[[str], None] | None = None,
+    tap: LoopTap | None = None,
 ) -> Summary:
     """Classifies a source's frames until it ends, `max_frames` are captured or `stop` is set.
 
@@ -154,6 +178,8 @@ def run_loop(
       on_status: Called with a status line every `status_interval_s`, on the calling thread.
       stop: Set it (e.g. from a signal handler) to end the run after the frames in progress.
       log: Receives warnings such as source retries (default: ignored).
+      tap: An observer such as the web view (`--serve`): sees the counters and every result
+        (before `on_result`) and is handed the frames it asks for.
 
     Returns:
       The summary; `error` says why the run failed, if it did (a source that stopped delivering,
@@ -171,7 +197,9 @@ def run_loop(
     warmups = tuple(warm_up(interpreter) for interpreter in interpreters)
     run, stats = _Run(len(interpreters)), LoopStats(options.budget_ms)
     threads = [
-        threading.Thread(target=_work, args=(i, it, run, options, labels), name=f"worker-{i}", daemon=True)
+        threading.Thread(
+            target=_work, args=(i, it, run, options, labels, tap), name=f"worker-{i}", daemon=True
+        )
         for i, it in enumerate(interpreters)
     ]
     policy = RetryPolicy(options.retries, options.backoff_s, options.max_backoff_s)
@@ -181,6 +209,8 @@ def run_loop(
         name="capture",
         daemon=True,
     )
+    if tap is not None:
+        tap.attach(run.exchange.counts)
     start = time.monotonic()
     next_status = start + options.status_interval_s
     for thread in (*threads, capture):
@@ -201,6 +231,8 @@ def run_loop(
                     result.missed,
                     result.ambiguous,
                 )
+                if tap is not None:
+                    tap.add(result)
                 if on_result is not None:
                     on_result(result)
             now = time.monotonic()
