@@ -25,7 +25,7 @@ table{border-collapse:collapse}td,th{padding:2px 8px;text-align:left}th{color:#9
 small{color:#888}
 """
 
-_SCRIPT = """
+_SCRIPT = """(() => {
 const token = new URLSearchParams(location.search).get('token');
 const q = token ? '?token=' + encodeURIComponent(token) : '';
 const $ = id => document.getElementById(id);
@@ -34,7 +34,7 @@ function uptime(s) {
   const h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60);
   return (h ? h + ' h ' : '') + (h || m ? m + ' min ' : '') + Math.floor(s % 60) + ' s';
 }
-function top(r) {
+function topText(r) {
   const c = r.classes[0];
   if (!c) return 'no class above the threshold';
   return (c.label ?? 'class ' + c.id) + (r.ambiguous ? '?' : '') + ' ' + c.score.toFixed(2);
@@ -42,10 +42,10 @@ function top(r) {
 function showResult(r) {
   $('frame').textContent = r.frame;
   const t = $('top');
-  t.textContent = top(r) + (r.ambiguous ? ' (ambiguous)' : '');
+  t.textContent = topText(r) + (r.ambiguous ? ' (ambiguous)' : '');
   t.className = r.ambiguous ? 'ambiguous' : 'ok';
   const li = document.createElement('li');
-  li.textContent = '#' + r.frame + '  ' + top(r) + '  ' + r.latency_ms.toFixed(1) + ' ms' + (r.missed ? '  missed' : '');
+  li.textContent = '#' + r.frame + '  ' + topText(r) + '  ' + r.latency_ms.toFixed(1) + ' ms' + (r.missed ? '  missed' : '');
   li.className = r.ambiguous ? 'ambiguous' : (r.missed ? 'bad' : '');
   const list = $('results');
   list.prepend(li);
@@ -73,6 +73,7 @@ poll();
 setInterval(poll, 1000);
 $('metrics').href = 'metrics' + q;
 addEventListener('load', () => { $('view').src = 'stream.mjpg' + q; });
+})();
 """
 
 
