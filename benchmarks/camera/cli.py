@@ -1,4 +1,4 @@
-"""`python -m benchmarks camera`: per-frame cost vs bare invoke and the Task Library, 30 fps deadlines, memory.
+"""`python -m benchmarks camera`: per-frame cost vs bare invoke and the Task Library, 30 fps deadlines, --serve, memory.
 
 TensorFlow and convert/ only build the MobileNetV2 int8 model, in a child process; everything timed
 is edge_runtime (no TensorFlow in the measuring process). Writes camera_loop.json and camera_loop.md
@@ -102,6 +102,7 @@ def run(args: argparse.Namespace, command: str) -> int:
     from benchmarks.camera.deadline import cells_video, loop_run, paced_invoke
     from benchmarks.camera.per_frame import per_frame_cost
     from benchmarks.camera.report import markdown
+    from benchmarks.camera.serve_cost import serve_cost
     from benchmarks.instruments.frames import decode_video
     from benchmarks.instruments.machine import describe_machine, load
     from benchmarks.instruments.paths import relative_paths
@@ -158,6 +159,10 @@ def run(args: argparse.Namespace, command: str) -> int:
             results["deadline_runs"].append({"workers": workers, "threads": threads, "skipped": str(err)})
             continue
         results["deadline_runs"].append({**result, "load": load()})
+    progress(
+        f"30 fps for {options.frames} frames with --serve and one viewer vs without, 2 rounds interleaved"
+    )
+    results["serve"] = serve_cost(model, video, options.frames, cores)
     results["paced_invoke"] = []
     for threads in sorted({1, cores}):
         progress(f"bare invoke() alone at 30 per second, {options.frames} times, {threads} thread(s)")

@@ -31,13 +31,21 @@ def cells_video(frames: int, seed: int = 0, work: Path = WORK) -> Path:
 
 
 def loop_run(
-    model: Path, video: Path, frames: int, workers: int, threads: int, priority: str = "normal", **source
+    model: Path,
+    video: Path,
+    frames: int,
+    workers: int,
+    threads: int,
+    priority: str = "normal",
+    tap=None,
+    **source,
 ) -> dict:
     """The real loop on the video at its 30 fps: counters, latency percentiles, every latency, steal, RSS.
 
     `priority` (edge_runtime.camera.priority) is set before the interpreters are made, so the loop's
     threads inherit it, and reset afterwards. `sample_rss=True` samples resident memory every 500
-    results; other keyword arguments are SourceOptions (e.g. loop=True).
+    results; `tap` is run_loop's (the web view, for serve_cost); other keyword arguments are
+    SourceOptions (e.g. loop=True).
 
     Raises:
       UserError: The priority is not permitted (realtime needs root or CAP_SYS_NICE).
@@ -68,7 +76,7 @@ def loop_run(
         options = LoopOptions(budget_ms=BUDGET_MS, top_k=3, max_frames=frames, status_interval_s=0)
         summary = run_loop(
             interpreters, open_source(str(video), SourceOptions(**source)), options,
-            read_labels(model.read_bytes()), on_result,
+            read_labels(model.read_bytes()), on_result, tap=tap,
         )  # fmt: skip
         del interpreters
     finally:

@@ -86,6 +86,15 @@ def _paced(runs: list[dict]) -> list[str]:
     return lines
 
 
+def _serve(cost: dict | None) -> list[str]:
+    """The web view's cost (benchmarks.camera.serve_cost), when measured."""
+    if not cost:
+        return []
+    from benchmarks.camera.serve_cost import summary_lines
+
+    return ["", "## With the web view (`--serve`) and one viewer", "", *summary_lines(cost)]
+
+
 def markdown(r: dict) -> str:
     """The report: machine, load, then each measurement beside the issue's target."""
     m = r["machine"]
@@ -154,6 +163,7 @@ def markdown(r: dict) -> str:
         f"Target: zero deadline misses: {_verdict(best == TARGETS['misses'])} "
         f"(fewest misses of the configurations: {best}).",
         *_paced(r.get("paced_invoke", [])),
+        *_serve(r.get("serve")),
         "",
         "## Resident memory",
         "",

@@ -12,6 +12,7 @@ from pathlib import Path
 from edge_runtime.ambiguity import add_ambiguity_arguments, rule_from_args
 from edge_runtime.camera.output import JsonLines, StatusLine
 from edge_runtime.camera.priority import PRIORITIES, set_priority
+from edge_runtime.camera.serve.options import add_serve_arguments, options_from_args
 from edge_runtime.delegate_args import add_delegate_arguments
 from edge_runtime.model_labels import LABELS_BESIDE_MODEL
 
@@ -118,6 +119,7 @@ def add_camera_parser(commands: argparse._SubParsersAction) -> None:
         metavar="S",
         help="longest wait for one Picamera2 frame; a stalled camera then goes through --retries, then exit 1 (2)",
     )
+    add_serve_arguments(p)
 
 
 def _log(message: str) -> None:
@@ -158,6 +160,7 @@ def _run_camera(args: argparse.Namespace, stop: threading.Event) -> int:
         from edge_runtime.model_verify import verify_against_card
 
         _log(verify_against_card(args.model))
+    serve = options_from_args(args)  # a mistake in the --serve flags stops us before the model loads
     status = StatusLine()
     interval = args.status_interval if args.status_interval is not None else (1.0 if status.tty else 30.0)
     options = LoopOptions(
@@ -215,6 +218,7 @@ def _run_camera(args: argparse.Namespace, stop: threading.Event) -> int:
         "Ctrl-C stops"
     )
     recent: list[float] = []
+    web = None
 
     def on_result(result) -> None:
         if jsonl is not None:
@@ -231,8 +235,21 @@ def _run_camera(args: argparse.Namespace, stop: threading.Event) -> int:
                 stop.set()
 
     try:
-        summary = run_loop(interpreters, source, options, labels, on_result, status.show, stop, _log)
+        if serve is not None:
+            from edge_runtime.camera.serve.live import ModelInfo
+            from edge_runtime.camera.serve.server import start_web_view
+
+            info = ModelInfo(
+                model_path.name, (width, height), str(input_dtype(interpreters[0])),
+                tuple(labels or (f"class {i}" for i in range(classes))), backend_name(interpreters[0]),
+                choice.describe(), args.workers, args.budget_ms,
+            )  # fmt: skip
+            web = start_web_view(serve, info, options, _log)
+        tap = web.live if web is not None else None
+        summary = run_loop(interpreters, source, options, labels, on_result, status.show, stop, _log, tap)
     finally:
+        if web is not None:
+            web.close()
         source.close()
         if jsonl is not None:
             jsonl.close()

@@ -7,13 +7,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from edge_runtime.ambiguity import AmbiguityRule, judge
 from edge_runtime.camera.capture import CaptureEnd, RetryPolicy, capture_frames
-from edge_runtime.camera.exchange import FrameExchange
+from edge_runtime.camera.exchange import Counts, FrameExchange
 from edge_runtime.camera.frame_result import Result
 from edge_runtime.camera.preprocess import FramePreprocessor
 from edge_runtime.camera.sources import Source
@@ -78,6 +78,21 @@ def warm_up(interpreter: Any) -> float:
     return (time.perf_counter() - start) * 1000.0
 
 
+class LoopTap(Protocol):
+    """An observer of a run (the web view of edge_runtime.camera.serve): the counters, some frames, every result.
+
+    `wants_image` is asked by the workers for each frame, so it must be cheap and never block; the
+    frame it asks for is handed over with the result (the worker does not copy it; capture reads the
+    next frame into a new buffer instead of this one). `add` is called on the loop's thread.
+    """
+
+    def attach(self, counts: Callable[[], Counts]) -> None: ...
+
+    def wants_image(self) -> bool: ...
+
+    def add(self, result: Result) -> None: ...
+
+
 class _Run:
     """The shared state of one run: the exchange, the stop flag and how it ended."""
 
@@ -89,7 +104,12 @@ class _Run:
 
 
 def _work(
-    index: int, interpreter: Any, run: _Run, options: LoopOptions, labels: Sequence[str] | None
+    index: int,
+    interpreter: Any,
+    run: _Run,
+    options: LoopOptions,
+    labels: Sequence[str] | None,
+    tap: LoopTap | None = None,
 ) -> None:
     """Worker thread: preprocess, invoke, top-k and ambiguity for each frame it takes, on its own interpreter."""
     width, height = input_size(interpreter)
@@ -100,7 +120,10 @@ def _work(
             start = time.perf_counter()
             rgb = prepare(frame.image)
             image = frame.image.copy() if options.keep_images else None
-            exchange.recycle(frame.image)
+            if image is None and tap is not None and tap.wants_image():
+                image = frame.image  # handed over, not copied: kept out of the buffer pool
+            else:
+                exchange.recycle(frame.image)
             set_input(interpreter, rgb)
             invoked = time.perf_counter()
             interpreter.invoke()
@@ -143,6 +166,7 @@ def run_loop(
     on_status: Callable[[str], None] | None = None,
     stop: threading.Event | None = None,
     log: Callable[[str], None] | None = None,
+    tap: LoopTap | None = None,
 ) -> Summary:
     """Classifies a source's frames until it ends, `max_frames` are captured or `stop` is set.
 
@@ -156,6 +180,8 @@ def run_loop(
       on_status: Called with a status line every `status_interval_s`, on the calling thread.
       stop: Set it (e.g. from a signal handler) to end the run after the frames in progress.
       log: Receives warnings such as source retries (default: ignored).
+      tap: An observer such as the web view (`--serve`): sees the counters and every result
+        (before `on_result`) and is handed the frames it asks for.
 
     Returns:
       The summary; `error` says why the run failed, if it did (a source that stopped delivering,
@@ -175,7 +201,9 @@ def run_loop(
     lossless = not source.live and not source.fps
     run, stats = _Run(len(interpreters), lossless), LoopStats(options.budget_ms)
     threads = [
-        threading.Thread(target=_work, args=(i, it, run, options, labels), name=f"worker-{i}", daemon=True)
+        threading.Thread(
+            target=_work, args=(i, it, run, options, labels, tap), name=f"worker-{i}", daemon=True
+        )
         for i, it in enumerate(interpreters)
     ]
     policy = RetryPolicy(options.retries, options.backoff_s, options.max_backoff_s)
@@ -185,6 +213,8 @@ def run_loop(
         name="capture",
         daemon=True,
     )
+    if tap is not None:
+        tap.attach(run.exchange.counts)
     start = time.monotonic()
     next_status = start + options.status_interval_s
     for thread in (*threads, capture):
@@ -205,6 +235,8 @@ def run_loop(
                     result.missed,
                     result.ambiguous,
                 )
+                if tap is not None:
+                    tap.add(result)
                 if on_result is not None:
                     on_result(result)
             now = time.monotonic()
