@@ -40,7 +40,7 @@ TRAIN_ARGS = [
 MEMBERS = 1  # models averaged into the benchmark model (1: a single model)
 
 
-def _run(command: list[str], log: Path) -> float:
+def run_logged(command: list[str], log: Path) -> float:
     """Runs `command` from the repo root with its output in `log`; returns the wall seconds."""
     print("$ " + " ".join(command), flush=True)
     start = time.monotonic()
@@ -148,7 +148,7 @@ def run(args: argparse.Namespace, command: str) -> int:
     export, train_commands, convert_command, evaluate_command = pipeline_commands(args, out, data)
     members, model_dir = args.members, out / "model"
     commands = [export, *train_commands, convert_command, evaluate_command]
-    _run(export, out / "data.log")
+    run_logged(export, out / "data.log")
     results = results_dir(args, args.results)
     results.mkdir(parents=True, exist_ok=True)
     earlier = json.loads((results / "elpv_accuracy.json").read_text()) if args.skip_train else {}
@@ -158,11 +158,11 @@ def run(args: argparse.Namespace, command: str) -> int:
     else:
         uptime = {"before_training": load()["uptime"]}
         train_seconds = sum(
-            _run(command, out / f"train{index}.log") for index, command in enumerate(train_commands)
+            run_logged(command, out / f"train{index}.log") for index, command in enumerate(train_commands)
         )
         uptime["after_training"] = load()["uptime"]
-    _run(convert_command, out / "convert.log")
-    _run(evaluate_command, out / "evaluate.log")
+    run_logged(convert_command, out / "convert.log")
+    run_logged(evaluate_command, out / "evaluate.log")
     member_dirs = [model_dir] if members == 1 else [out / f"member{seed}" for seed in range(members)]
     configs = [json.loads((d / "train_config.json").read_text()) for d in member_dirs]
     config = configs[0] if members == 1 else {"members": configs}

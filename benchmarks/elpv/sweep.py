@@ -20,12 +20,11 @@ import os
 import resource
 import shlex
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-from benchmarks.instruments.paths import REPO, RESULTS, relative_paths
+from benchmarks.elpv.cli import run_logged
+from benchmarks.instruments.paths import RESULTS, relative_paths
 from edge_runtime.errors import UserError, check_at_least, cli_main
 from edge_runtime.files import atomic_write_text
 
@@ -74,20 +73,8 @@ def run_recipe(
 
         load_before = load()["uptime"]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.monotonic()
-        log = work / f"{name}-seed{seed}.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with open(log, "w") as out:
-            proc = subprocess.run(
-                command,
-                cwd=REPO,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=os.environ | {"PYTHONPATH": str(REPO)},
-            )
-        if proc.returncode != 0:
-            raise UserError(f"{name} seed {seed}: python -m train failed (exit {proc.returncode}); see {log}")
-        wall = time.monotonic() - start
+        work.mkdir(parents=True, exist_ok=True)
+        wall = run_logged(command, work / f"{name}-seed{seed}.log")
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         record = relative_paths(

@@ -111,10 +111,10 @@ def _describe(t: Timing) -> str:
 
 
 def check_measure(int8: Timing, floats: Sequence[Timing], cpu=None) -> Check:
-    """Which model to deploy on this device, from the measured medians.
+    """Which model to deploy on this device, from the measured medians and the CPU's int8 features.
 
     int8 wins when it is faster, or about as fast (within SAME_SPEED) since it is smaller; a float model
-    wins when it is clearly faster and its size fits the device.
+    wins when it is clearly faster and its size fits the device (see `int8_advice`).
     """
     facts = {
         "threads": int8.threads,
@@ -132,21 +132,12 @@ def check_measure(int8: Timing, floats: Sequence[Timing], cpu=None) -> Check:
             "pass the float model: --measure-float build/tflite/model_float32.tflite",
             facts,
         )
+    from edge_runtime.doctor.cpu import parse_cpuinfo
+
     best = min(floats, key=lambda t: t.p50_ms)
-    speed = best.p50_ms / int8.p50_ms  # > 1: int8 is faster
-    smaller = best.size_bytes / int8.size_bytes
-    if speed >= 1 + SAME_SPEED:
-        verdict = f"deploy int8 here: {speed:.2g}x faster than {best.path.name} and {smaller:.2g}x smaller"
-    elif speed > 1 - SAME_SPEED:
-        verdict = f"deploy int8 here: as fast as {best.path.name} (within {SAME_SPEED:.0%}) and {smaller:.2g}x smaller"
-    else:
-        verdict = (
-            f"{best.path.name} is {1 / speed:.2g}x faster here: deploy it if its {best.size_bytes / 1e6:.1f} MB "
-            "fit; int8 only for size or the Edge TPU"
-        )
-    if cpu is not None:  # the same decision, with the CPU features that explain it
-        verdict = int8_advice(
-            cpu, int8.path.name, int8.p50_ms, int8.size_bytes, best.path.name, best.p50_ms, best.size_bytes
-        )
+    verdict = int8_advice(
+        cpu or parse_cpuinfo(""), int8.path.name, int8.p50_ms, int8.size_bytes,
+        best.path.name, best.p50_ms, best.size_bytes,
+    )  # fmt: skip
     facts["decision"] = verdict
     return Check("measure", OK, f"{measured}: {verdict}", facts=facts)

@@ -13,18 +13,25 @@ from edge_runtime.errors import UserError
 from edge_runtime.image import load_resized, load_rgb, resize
 
 
-def test_a_named_pipe_is_refused_without_blocking(tmp_path):
-    fifo = tmp_path / "frame.png"
-    os.mkfifo(fifo)
+def _refused_without_blocking(func, fifo) -> list[str]:
+    """FUNC(FIFO)'s error message; fails (after unblocking it) when FUNC waits on the pipe."""
     outcome = []
-    reader = threading.Thread(target=lambda: outcome.append(_error_of(load_rgb, fifo)), daemon=True)
+    reader = threading.Thread(target=lambda: outcome.append(_error_of(func, fifo)), daemon=True)
     reader.start()
     reader.join(timeout=10)
     if reader.is_alive():  # unblock the reader before failing, so the run ends
         with open(fifo, "wb"):
             pass
-        pytest.fail("load_rgb blocked on a named pipe")
-    assert outcome == [f"{fifo}: not a regular file (a pipe, device or socket); pass an image file"]
+        pytest.fail(f"{func.__name__} blocked on a named pipe")
+    return outcome
+
+
+def test_a_named_pipe_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "frame.png"
+    os.mkfifo(fifo)
+    assert _refused_without_blocking(load_rgb, fifo) == [
+        f"{fifo}: not a regular file (a pipe, device or socket); pass an image file"
+    ]
 
 
 def _error_of(func, *args) -> str:
@@ -82,12 +89,6 @@ def test_a_named_pipe_given_as_the_model_is_refused_without_blocking(tmp_path):
 
     fifo = tmp_path / "model.tflite"
     os.mkfifo(fifo)
-    outcome = []
-    reader = threading.Thread(target=lambda: outcome.append(_error_of(read_model, fifo)), daemon=True)
-    reader.start()
-    reader.join(timeout=10)
-    if reader.is_alive():
-        with open(fifo, "wb"):
-            pass
-        pytest.fail("read_model blocked on a named pipe")
-    assert outcome == [f"{fifo}: not a regular file (a pipe, device or socket); pass a .tflite file"]
+    assert _refused_without_blocking(read_model, fifo) == [
+        f"{fifo}: not a regular file (a pipe, device or socket); pass a .tflite file"
+    ]
