@@ -240,3 +240,26 @@ def converted(trained_model, elpv_subset, tmp_path_factory) -> Path:
         "64",
     )
     return out
+
+
+# The camera tests' shared inputs: a real-cell video and the tiny model with labels beside it.
+CAMERA_LABELS = ["crack", "finger", "clean"]
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory) -> Path:
+    """A 640x480 30 fps MPEG-4 video of real ELPV cells, 60 frames."""
+    from benchmarks.instruments.frames import write_video
+
+    return write_video(tmp_path_factory.mktemp("video") / "cells.mp4", frames=60)
+
+
+@pytest.fixture(scope="module")
+def labelled_model(tiny_tflite, tmp_path_factory) -> Path:
+    """The tiny uint8 model with a labels.txt of CAMERA_LABELS beside it."""
+    import shutil
+
+    folder = tmp_path_factory.mktemp("labelled")
+    shutil.copy(tiny_tflite["uint8"], folder / "model.tflite")
+    (folder / "labels.txt").write_text("\n".join(CAMERA_LABELS) + "\n")
+    return folder / "model.tflite"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import cv2
@@ -13,27 +12,12 @@ from camera_helpers import camera, summary_counts
 
 from benchmarks.instruments.frames import FRAME_HEIGHT as HEIGHT
 from benchmarks.instruments.frames import FRAME_WIDTH as WIDTH
-from benchmarks.instruments.frames import decode_video, write_video
-from conftest import run_edge_runtime_without_heavy_imports
+from benchmarks.instruments.frames import decode_video
+from conftest import CAMERA_LABELS, run_edge_runtime_without_heavy_imports
 from edge_runtime.classify import classify_image
 from edge_runtime.interpreter import make_interpreter
 
-LABELS = ["crack", "finger", "clean"]
-
-
-@pytest.fixture(scope="module")
-def video(tmp_path_factory) -> Path:
-    """A 640x480 30 fps MPEG-4 video of real ELPV cells, 60 frames."""
-    return write_video(tmp_path_factory.mktemp("video") / "cells.mp4", frames=60)
-
-
-@pytest.fixture(scope="module")
-def labelled_model(tiny_tflite, tmp_path_factory) -> Path:
-    """The tiny uint8 model with a labels.txt beside it."""
-    folder = tmp_path_factory.mktemp("labelled")
-    shutil.copy(tiny_tflite["uint8"], folder / "model.tflite")
-    (folder / "labels.txt").write_text("\n".join(LABELS) + "\n")
-    return folder / "model.tflite"
+LABELS = CAMERA_LABELS
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ import shutil
 import signal
 import subprocess
 import threading
-from pathlib import Path
 
 import cv2
 import pytest
@@ -18,12 +17,6 @@ from camera_helpers import camera, camera_command, cli_env, summary_counts, wait
 
 from benchmarks.instruments.frames import decode_video, write_video
 from conftest import REPO
-
-
-@pytest.fixture(scope="module")
-def video(tmp_path_factory) -> Path:
-    """A 640x480 30 fps MPEG-4 video of real ELPV cells, 60 frames."""
-    return write_video(tmp_path_factory.mktemp("video") / "cells.mp4", frames=60)
 
 
 def test_a_video_truncated_mid_stream_gives_the_error_and_the_summary(tiny_tflite, tmp_path):

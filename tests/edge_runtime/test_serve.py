@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import socket
 import time
 import urllib.error
@@ -17,28 +16,14 @@ import pytest
 from camera_helpers import camera, camera_command, cli_env, summary_counts
 from serve_helpers import start_serving, stop
 
-from benchmarks.instruments.frames import write_video
-from conftest import REPO
+from conftest import CAMERA_LABELS, REPO
 from edge_runtime.camera.exchange import Counts
 from edge_runtime.camera.serve.live import Buckets, Snapshot
 from edge_runtime.camera.serve.server import health, stall_seconds
 
-LABELS = ["crack", "finger", "clean"]
+LABELS = CAMERA_LABELS
 TOKEN = "a-test-token-of-24-chars"
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_]\w*="(?:[^"\\]|\\.)*",?)*\})? (\S+)$')
-
-
-@pytest.fixture(scope="module")
-def video(tmp_path_factory) -> Path:
-    return write_video(tmp_path_factory.mktemp("video") / "cells.mp4", frames=60)
-
-
-@pytest.fixture(scope="module")
-def labelled_model(tiny_tflite, tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("labelled")
-    shutil.copy(tiny_tflite["uint8"], folder / "model.tflite")
-    (folder / "labels.txt").write_text("\n".join(LABELS) + "\n")
-    return folder / "model.tflite"
 
 
 @pytest.fixture(scope="module")
