@@ -19,8 +19,8 @@ from convert.modes import ConvertOptions, clients
 from convert.tflite_graph import read_graph
 from edge_runtime.files import atomic_write_text
 from edge_runtime.interpreter import usable_cores
+from edge_runtime.model_verify import CARD_JSON
 
-CARD_JSON = "model_card.json"
 CARD_MD = "MODEL_CARD.md"
 CARD_VERSION = 1
 _MODES = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 __all__ = ["parse_labels", "format_labels", "read_labels", "write_labels", "builtin_labels_path"]
@@ -59,18 +60,17 @@ MAX_LABELS_BYTES = 16 * 2**20
 def read_labels(path: str | os.PathLike) -> list[str]:
     """Reads a labels file; errors name the file (a folder, a pipe or a device is refused, not read)."""
     path = Path(path)
-    if path.is_dir():
-        raise ValueError(f"{path}: is a folder; pass the labels file (one class name per line)")
-    if path.exists() and not path.is_file():
-        raise ValueError(f"{path}: not a regular file (a pipe, device or socket); pass a labels file")
-    if path.is_file() and path.stat().st_size > MAX_LABELS_BYTES:
-        raise ValueError(
-            f"{path}: {path.stat().st_size} bytes is too large for a labels file; pass a labels file"
-        )
     try:
-        data = path.read_bytes()
+        info = path.stat()
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: labels file not found") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ValueError(f"{path}: is a folder; pass the labels file (one class name per line)")
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"{path}: not a regular file (a pipe, device or socket); pass a labels file")
+    if info.st_size > MAX_LABELS_BYTES:
+        raise ValueError(f"{path}: {info.st_size} bytes is too large for a labels file; pass a labels file")
+    data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:

@@ -15,8 +15,8 @@ import numpy as np
 
 from benchmarks.instruments.frames import FRAME_HEIGHT, FRAME_WIDTH
 from edge_runtime.errors import ParameterError
+from edge_runtime.model_verify import CARD_JSON
 
-CARD_JSON = "model_card.json"
 UNTRAINED_NOTE = "unknown: untrained architecture (weights=None)"
 
 

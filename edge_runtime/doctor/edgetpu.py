@@ -12,8 +12,9 @@ from pathlib import Path
 from edge_runtime.doctor.check import FAIL, INFO, OK, WARN, Check
 from edge_runtime.doctor.coral_pairings import CRASHES, REPORTED, known_for, lookup
 from edge_runtime.doctor.probe import ProbeResult
+from edge_runtime.edgetpu import LIBRARIES
 
-LIBRARY = "libedgetpu.so.1"
+LIBRARY = LIBRARIES["Linux"]  # the doctor looks on Linux, where the devices are
 # Where Coral's packages and the community rebuilds put the library.
 COMMON_PATHS = tuple(
     Path(p) / LIBRARY
