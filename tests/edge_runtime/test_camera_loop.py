@@ -246,3 +246,21 @@ def test_loop_options_are_checked():
         LoopOptions(max_frames=0)
     with pytest.raises(UserError, match="fps=-1: must be 0"):
         SourceOptions(fps=-1)
+
+
+@pytest.mark.parametrize("lossless", [False, True], ids=["newest-frame", "lossless"])
+def test_a_lossless_exchange_waits_for_a_worker_instead_of_dropping(lossless):
+    """--fps 0 on files and folders: capture blocks while a frame waits; a camera's exchange drops the stale one."""
+    exchange = FrameExchange(pool_size=4, lossless=lossless)
+    image = np.zeros((2, 2, 3), np.uint8)
+    exchange.put(image, 0.0, 0.0)
+    second = threading.Thread(target=exchange.put, args=(image.copy(), 1.0, 1.0), daemon=True)
+    second.start()
+    second.join(timeout=0.3)
+    assert second.is_alive() == lossless  # lossless: still waiting for the slot to empty
+    first = exchange.take()
+    assert first.id == (0 if lossless else 1)
+    second.join(timeout=5)
+    assert not second.is_alive()
+    counts = exchange.counts()
+    assert counts.dropped == (0 if lossless else 1) and counts.captured == 2
