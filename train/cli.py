@@ -104,6 +104,13 @@ def parser() -> argparse.ArgumentParser:
         help="target smoothing, default %(default)s (bounded logits quantize well; 0: none)",
     )
     fit.add_argument("--mixup", type=float, default=hp.mixup, help="mixup Beta parameter (0: none)")
+    fit.add_argument(
+        "--ema",
+        type=float,
+        default=hp.ema,
+        help="keep, validate and save a moving average of the weights with this momentum per step "
+        "(0: none; 0.99-0.999)",
+    )
     fit.add_argument("--seed", type=int, default=hp.seed, help="default %(default)s")
     fit.add_argument(
         "--validation-split", type=float, default=hp.validation_split, help="default %(default)s"
@@ -198,6 +205,7 @@ def options_from(args: argparse.Namespace) -> tuple[ModelOptions, Hyperparameter
         optimizer=args.optimizer,
         label_smoothing=args.label_smoothing,
         mixup=args.mixup,
+        ema=args.ema,
         fine_tune_epochs=args.fine_tune_epochs,
         fine_tune_layers=args.fine_tune_layers,
         fine_tune_learning_rate=args.fine_tune_learning_rate,

@@ -43,6 +43,8 @@ class Hyperparameters:
         output then flip the images near the decision boundary.
       mixup: Beta(mixup, mixup) blending of training images and their targets (0: none; 0.2-0.4
         is usual).
+      ema: Momentum of an exponential moving average of the weights (0: none; 0.99-0.999). The
+        average is what validation scores, what picks the best epoch and what is saved.
       fine_tune_epochs: Epochs of a second stage that unfreezes the top of a pretrained base; 0
         for none.
       fine_tune_layers: How many of the base's top layers the second stage trains (batch norm
@@ -68,6 +70,7 @@ class Hyperparameters:
     optimizer: str = "adam"
     label_smoothing: float = 0.1
     mixup: float = 0.0
+    ema: float = 0.0
     fine_tune_epochs: int = 0
     fine_tune_layers: int | None = None
     fine_tune_learning_rate: float | None = None
@@ -109,6 +112,8 @@ class Hyperparameters:
             raise ParameterError("label_smoothing", self.label_smoothing, "must be in [0, 1)")
         if self.mixup < 0:
             raise ParameterError("mixup", self.mixup, "must not be negative (0 turns it off)")
+        if not 0.0 <= self.ema < 1.0:
+            raise ParameterError("ema", self.ema, "must be in [0, 1): 0 for none, 0.99-0.999 usually")
         if self.fine_tune_epochs < 0:
             raise ParameterError("fine_tune_epochs", self.fine_tune_epochs, "must not be negative")
         if self.fine_tune_layers is not None and self.fine_tune_layers < 1:

@@ -26,6 +26,7 @@ from train.model_spec import ModelSpec
 from train.resume import BEST, checkpoint_folder, read_state
 from train.transfer import check_fine_tuning, freeze_base, unfreeze_top
 from train.views import average_views
+from train.weight_average import WeightAverage
 
 __all__ = ["ARTIFACTS", "TrainResult", "balanced_class_weights", "train"]
 
@@ -167,7 +168,6 @@ def train(
             "settings": settings,
         }
 
-    all_callbacks = [recorder, best, *([RunCheckpoint(folder, run_state)] if chief else []), *callbacks]
     weights = balanced_class_weights(train_data.labels, num_classes) if hparams.class_weights else None
     # Validation always scores the folder labels (one-hot when the loss takes probabilities).
     validation_data = (
@@ -175,6 +175,21 @@ def train(
         if val_data is None
         else val_data.gen_tf_dataset(hparams.batch_size, targets="index" if targets == "index" else "one_hot")
     )
+    average = None
+    if hparams.ema:
+        average = WeightAverage(model, hparams.ema, validation_data, folder if chief else None)
+        if state is not None:
+            average.load(folder)
+    # The average is swapped in before the recorder and the best-epoch tracker see the epoch, and
+    # the raw weights are back before the run checkpoint saves the training model.
+    all_callbacks = [
+        *([average] if average else []),
+        recorder,
+        best,
+        *([average.restorer] if average else []),
+        *([RunCheckpoint(folder, run_state)] if chief else []),
+        *callbacks,
+    ]
     resumed_at = recorder.epochs_done
     start = time.monotonic()
 
@@ -236,7 +251,12 @@ def train(
         completed = fit(stage["stage2_start"] + hparams.fine_tune_epochs)
     elapsed = time.monotonic() - start
     history = recorder.history
-    best_epoch = best.best_epoch if best.restore() else recorder.epochs_done
+    if best.restore():
+        best_epoch = best.best_epoch
+    else:
+        best_epoch = recorder.epochs_done
+        if average is not None and average.average is not None:  # no validation: the final average
+            model.set_weights(average.averaged_weights())
     if options.views > 1:  # the saved model averages the trained one over mirrored views
         model = average_views(model, options.views)
     if trainer is not model:  # ready for evaluate(), like an unwrapped model

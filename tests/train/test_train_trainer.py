@@ -314,3 +314,64 @@ def test_training_curves_say_when_the_training_loss_is_class_weighted():
         "val_loss": [0.7, 0.7],
     }
     assert plot_history(history, 1, "training (class-weighted loss)")[:4] == b"\x89PNG"
+
+
+class _RecordWeights(keras.callbacks.Callback):
+    """The model's weights before training and after every step."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.initial, self.steps = None, []
+
+    def on_train_begin(self, logs=None):
+        self.initial = _weights(self.model)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps.append(_weights(self.model))
+
+
+@pytest.mark.slow
+def test_ema_keeps_the_step_by_step_average_and_validates_it(tmp_path):
+    data = _learnable_dataset()
+    spec, options = get_spec("cnn"), ModelOptions(model="cnn", image_size=SIZE)
+    # No validation: the saved model is the average after the last step, computed here independently.
+    hparams = Hyperparameters(
+        epochs=3, batch_size=16, seed=2, validation_split=0.0, ema=0.9, augmentation=AugmentOptions.none()
+    )
+    recorder = _RecordWeights()  # no augmentation: fit() runs the deployable model itself
+    result = train(data, spec, options, hparams, tmp_path / "plain", callbacks=[recorder])
+    expected = [np.asarray(w, dtype=np.float64) for w in recorder.initial]
+    for t, weights in enumerate(recorder.steps, start=1):
+        decay = min(0.9, (1 + t) / (10 + t))
+        expected = [decay * e + (1 - decay) * w for e, w in zip(expected, weights, strict=True)]
+    assert len(recorder.steps) == 3 * data.steps(16)
+    for got, want in zip(_weights(result.model), expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+    assert any(not np.allclose(a, b) for a, b in zip(_weights(result.model), recorder.steps[-1], strict=True))
+
+    # With validation, the average is what is scored, kept and saved; the raw weights' scores stay on record.
+    hparams = Hyperparameters(
+        epochs=4, batch_size=16, seed=2, ema=0.9, lr_schedule="cosine", warmup_epochs=1, label_smoothing=0.0
+    )
+    first = train(data, spec, options, hparams, tmp_path / "first")
+    assert {"val_raw_accuracy", "val_raw_loss"} <= set(first.history)
+    _, val = data.split(hparams.validation_split, seed=2)
+    loss, _ = first.model.evaluate(val.gen_tf_dataset(16), verbose=0)
+    assert loss == pytest.approx(first.history["val_loss"][first.best_epoch - 1], rel=1e-4)
+    assert first.history["val_loss"] != first.history["val_raw_loss"]
+    best = keras.saving.load_model(tmp_path / "first" / "checkpoints" / "best.keras")
+    for a, b in zip(_weights(best), _weights(first.model), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+    # An interrupted run resumes its average too.
+    train(data, spec, options, hparams, tmp_path / "resumed", callbacks=[_StopAfter(2)])
+    assert (tmp_path / "resumed" / "checkpoints" / "ema.npz").is_file()
+    resumed = train(data, spec, options, hparams, tmp_path / "resumed", resume=True)
+    np.testing.assert_allclose(resumed.history["val_loss"], first.history["val_loss"], rtol=1e-4)
+    for a, b in zip(_weights(first.model), _weights(resumed.model), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_ema_momentum_is_checked():
+    with pytest.raises(ValueError, match="ema"):
+        Hyperparameters(ema=1.0)
