@@ -8,6 +8,11 @@ validation accuracy (the only figure recipes are chosen by), training accuracy a
 and CPU seconds, the CPU model and the load. The test split is not touched here: a recipe is
 reported on it once, when finished, by `python -m benchmarks elpv --train-args ...`.
 
+`python -m benchmarks.elpv.sweep test NAME` reports a finished recipe on the test split, once: each
+seed's kept model is converted to int8 (`python -m convert`, whose model card scores the Keras
+model and the int8 .tflite on the 656 test cells) and the figures are added to its run file. A run
+already tested is refused, so a recipe cannot be re-picked on the test split.
+
 `python -m benchmarks.elpv.sweep report` renders runs.md: one row per recipe, mean and spread over
 its seeds. Runs may be spread over several sittings (a 2-core CPU trains one at a time).
 """
@@ -87,6 +92,52 @@ def run_recipe(
     return written
 
 
+def test_recipe(name: str, seeds: list[int] | None, data: Path, work: Path, runs: Path) -> list[Path]:
+    """Converts each seed's kept model to int8 and adds its test figures (from the model card) to its run file.
+
+    Raises:
+      UserError: No run of `name` (or of a seed asked for), or a run already tested.
+    """
+    files = sorted(runs.glob(f"{name}-seed*.json"), key=lambda p: int(p.stem.rsplit("seed", 1)[1]))
+    records = {json.loads(p.read_text())["seed"]: (p, json.loads(p.read_text())) for p in files}
+    records = {seed: pair for seed, pair in records.items() if pair[1]["recipe"] == name}
+    chosen = sorted(records) if seeds is None else seeds
+    missing = [seed for seed in chosen if seed not in records]
+    if not records or missing:
+        raise UserError(
+            f"{runs}: no run of {name} for seed(s) {missing or 'any'}; run it first (sweep run {name})"
+        )
+    tested = [seed for seed in chosen if "test" in records[seed][1]]
+    if tested:
+        raise UserError(
+            f"{records[tested[0]][0]}: {name} seed {tested[0]} was already reported on the test split; "
+            "a recipe is tested once"
+        )
+    written = []
+    for seed in chosen:
+        path, record = records[seed]
+        model_dir = work / f"{name}-seed{seed}"
+        command = [
+            *(sys.executable, "-m", "convert", "--model", str(model_dir / "model.keras")),
+            *("--calibration-data", str(data / "train"), "--out", str(model_dir / "tflite"), "--force"),
+        ]
+        print("$ " + shlex.join(["python", *command[1:]]), flush=True)
+        run_logged(command, work / f"{name}-seed{seed}.convert.log")
+        card = json.loads((model_dir / "tflite" / "model_card.json").read_text())
+        accuracy = card["models"]["model_int8.tflite"]["accuracy"]
+        record["test"] = {
+            "images": accuracy["test_images"],
+            "keras_float": accuracy["keras_float"],
+            "int8": accuracy["converted"],
+            "recall_int8": {c: v["converted"] for c, v in accuracy["per_class"].items()},
+            "command": shlex.join(["python", *command[1:]]),
+        }
+        written.append(atomic_write_text(path, json.dumps(relative_paths(record), indent=2) + "\n"))
+        print(f"{name} seed {seed}: test int8 {100 * accuracy['converted']:.2f}%, "
+              f"Keras float {100 * accuracy['keras_float']:.2f}%", flush=True)  # fmt: skip
+    return written
+
+
 def summarize(records: list[dict]) -> list[dict]:
     """One row per recipe: seeds, mean and spread (sample standard deviation; 0 for one seed) of its figures."""
     rows = []
@@ -103,6 +154,8 @@ def summarize(records: list[dict]) -> list[dict]:
             "wall_minutes": statistics.fmean(r["wall_seconds"] for r in runs) / 60,
             "cpu_model": runs[0]["cpu_model"],
             "command": runs[0]["command"].rsplit(" --seed ", 1)[0].replace(f"-seed{runs[0]['seed']}", "-seedS"),
+            "test_int8": [100 * r["test"]["int8"] for r in runs if "test" in r],
+            "test_float": [100 * r["test"]["keras_float"] for r in runs if "test" in r],
         })  # fmt: skip
     return sorted(rows, key=lambda row: -row["val_mean"])
 
@@ -117,18 +170,28 @@ def report_markdown(rows: list[dict]) -> str:
         "standard deviation over the seeds; wall time per run on the CPU named, 2 cores. Written by",
         "`python -m benchmarks.elpv.sweep report` from the JSON files beside it.",
         "",
-        "| recipe | seeds | val accuracy | train accuracy | minutes per run | CPU |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| recipe | seeds | val accuracy | train accuracy | minutes per run | CPU | test int8 | test Keras float |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in rows:
         spread = f" ± {row['val_sd']:.2f}" if len(row["seeds"]) > 1 else " (one seed)"
         lines.append(
             f"| {row['recipe']} | {', '.join(map(str, row['seeds']))} | {row['val_mean']:.2f}%{spread} | "
-            f"{row['train_mean']:.2f}% | {row['wall_minutes']:.1f} | {row['cpu_model']} |"
+            f"{row['train_mean']:.2f}% | {row['wall_minutes']:.1f} | {row['cpu_model']} | "
+            f"{_mean_spread(row['test_int8'])} | {_mean_spread(row['test_float'])} |"
         )
     lines += ["", "Commands (each run adds `--seed S`):", ""]
     lines += [f"- {row['recipe']}: `{row['command']}`" for row in rows]
     return "\n".join(lines) + "\n"
+
+
+def _mean_spread(values: list[float]) -> str:
+    """'82.10% ± 0.70 (3 seeds)', or '' when the recipe was not tested."""
+    if not values:
+        return ""
+    if len(values) == 1:
+        return f"{values[0]:.2f}% (one seed)"
+    return f"{statistics.fmean(values):.2f}% ± {statistics.stdev(values):.2f} ({len(values)} seeds)"
 
 
 def write_report(runs: Path) -> Path:
@@ -155,12 +218,22 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--data", type=Path, default=Path("build/data/elpv"), help="ELPV export (train.elpv)")
     run.add_argument("--work", type=Path, default=Path("build/elpv_sweep"), help="models and logs")
     run.add_argument("--runs", type=Path, default=RUNS, help="folder of the run files (default %(default)s)")
+    test = commands.add_parser("test", help="report a finished recipe on the test split, once")
+    test.add_argument("name", help="the recipe's name in the table")
+    test.add_argument("--seeds", type=int, nargs="+", help="seeds (default: every run of the recipe)")
+    test.add_argument("--data", type=Path, default=Path("build/data/elpv"), help="ELPV export (train.elpv)")
+    test.add_argument("--work", type=Path, default=Path("build/elpv_sweep"), help="models and logs")
+    test.add_argument("--runs", type=Path, default=RUNS, help="folder of the run files (default %(default)s)")
     report = commands.add_parser("report", help="write runs.md from the run files")
     report.add_argument(
         "--runs", type=Path, default=RUNS, help="folder of the run files (default %(default)s)"
     )
     args = parser.parse_args(argv)
     if args.command == "report":
+        print(f"wrote {write_report(args.runs)}")
+        return 0
+    if args.command == "test":
+        test_recipe(args.name, args.seeds, args.data.resolve(), args.work.resolve(), args.runs)
         print(f"wrote {write_report(args.runs)}")
         return 0
     check_at_least(0, seeds=min(args.seeds))

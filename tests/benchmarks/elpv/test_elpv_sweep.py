@@ -28,6 +28,14 @@ def test_recipes_are_ranked_by_mean_validation_accuracy_with_their_spread():
     assert "| b | 0 | 83.00% (one seed) |" in table
 
 
+def test_tested_seeds_show_their_mean_and_spread():
+    runs = [_record("a", seed, 0.8) for seed in (0, 1, 2)]
+    for run, (int8, float_) in zip(runs, [(0.82, 0.83), (0.84, 0.84), (0.83, 0.82)], strict=True):
+        run["test"] = {"int8": int8, "keras_float": float_}
+    table = report_markdown(summarize(runs))
+    assert "| 83.00% ± 1.00 (3 seeds) | 83.00% ± 1.00 (3 seeds) |" in table
+
+
 @pytest.mark.slow
 def test_each_seed_is_trained_and_recorded_as_it_finishes(elpv_subset, tmp_path):
     runs = tmp_path / "runs"
@@ -43,6 +51,18 @@ def test_each_seed_is_trained_and_recorded_as_it_finishes(elpv_subset, tmp_path)
         assert 0.0 <= record["val_accuracy"] <= 1.0 and record["epochs_run"] == 1
         assert record["wall_seconds"] > 0 and record["cpu_seconds"] > 0
     assert "| tiny | 0, 1 |" in (runs / "runs.md").read_text()
+
+    # Reported on the test split once: the int8 model's figures join the run file, a second time is refused.
+    test = ("benchmarks.elpv.sweep", "test", "tiny", "--seeds", "0", "--data", str(elpv_subset),
+            "--work", str(tmp_path / "work"), "--runs", str(runs))  # fmt: skip
+    run_module(*test)
+    tested = json.loads((runs / "tiny-seed0.json").read_text())["test"]
+    assert tested["images"] == 40 and 0.0 <= tested["int8"] <= 1.0
+    assert set(tested["recall_int8"]) == {"defective", "functional"}
+    assert "test" not in json.loads((runs / "tiny-seed1.json").read_text())
+    assert "% (one seed) |" in (runs / "runs.md").read_text().split("| tiny |")[1].splitlines()[0]
+    again = run_module(*test, check=False)
+    assert again.returncode == 2 and "already reported on the test split" in again.stderr
 
 
 def test_a_seed_inside_the_recipe_is_refused(tmp_path):
