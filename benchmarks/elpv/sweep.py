@@ -2,11 +2,11 @@
 
 `python -m benchmarks.elpv.sweep run NAME --seeds 0 1 --train-args "..."` trains NAME's recipe once
 per seed with `python -m train` on the ELPV training cells (validation: a seeded, stratified 20% of
-them, the same split for every seed unless the recipe says otherwise) and writes
+them, drawn with each run's seed unless the recipe fixes it with --split-seed, as teachers and
+ensembles validated together must) and writes
 benchmarks/results/elpv/runs/NAME-seedS.json right after each run: the command, the kept epoch's
 validation accuracy (the only figure recipes are chosen by), training accuracy at that epoch, wall
-and CPU seconds, the CPU model and the load. The test split is not touched here: a recipe is
-reported on it once, when finished, by `python -m benchmarks elpv --train-args ...`.
+and CPU seconds, the CPU model and the load. The test split is not touched here.
 
 `python -m benchmarks.elpv.sweep test NAME` reports a finished recipe on the test split, once: each
 seed's kept model is converted to int8 (`python -m convert`, whose model card scores the Keras
@@ -125,14 +125,14 @@ def test_recipe(name: str, seeds: list[int] | None, data: Path, work: Path, runs
         run_logged(command, work / f"{name}-seed{seed}.convert.log")
         card = json.loads((model_dir / "tflite" / "model_card.json").read_text())
         accuracy = card["models"]["model_int8.tflite"]["accuracy"]
-        record["test"] = {
+        record["test"] = relative_paths({  # the record's own paths were made relative when it was written
             "images": accuracy["test_images"],
             "keras_float": accuracy["keras_float"],
             "int8": accuracy["converted"],
             "recall_int8": {c: v["converted"] for c, v in accuracy["per_class"].items()},
             "command": shlex.join(["python", *command[1:]]),
-        }
-        written.append(atomic_write_text(path, json.dumps(relative_paths(record), indent=2) + "\n"))
+        })  # fmt: skip
+        written.append(atomic_write_text(path, json.dumps(record, indent=2) + "\n"))
         print(f"{name} seed {seed}: test int8 {100 * accuracy['converted']:.2f}%, "
               f"Keras float {100 * accuracy['keras_float']:.2f}%", flush=True)  # fmt: skip
     return written

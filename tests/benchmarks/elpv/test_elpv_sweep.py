@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -63,6 +64,26 @@ def test_each_seed_is_trained_and_recorded_as_it_finishes(elpv_subset, tmp_path)
     assert "% (one seed) |" in (runs / "runs.md").read_text().split("| tiny |")[1].splitlines()[0]
     again = run_module(*test, check=False)
     assert again.returncode == 2 and "already reported on the test split" in again.stderr
+
+    # The tested run is published with its card, labels, sha256 and the commands behind it.
+    published = tmp_path / "published"
+    work = ("--work", str(tmp_path / "work"), "--out", str(published))
+    run_module("benchmarks.elpv.publish", str(runs / "tiny-seed0.json"), *work)
+    model = (published / "model_int8.tflite").read_bytes()
+    digest = (published / "model_int8.tflite.sha256").read_text().split()[0]
+    assert hashlib.sha256(model).hexdigest() == digest
+    assert (
+        json.loads((published / "model_card.json").read_text())["models"]["model_int8.tflite"]["sha256"]
+        == digest
+    )
+    assert (published / "labels.txt").read_text().split() == ["defective", "functional"]
+    text = (published / "README.md").read_text()
+    assert (
+        records[0]["command"] in text and "python -m benchmarks.elpv.verify" in text and "/tmp/" not in text
+    )
+    untested = run_module("benchmarks.elpv.publish", str(runs / "tiny-seed1.json"), *work, check=False)
+    assert untested.returncode == 2 and "not reported on the test split yet" in untested.stderr
+    assert (published / "model_int8.tflite").read_bytes() == model  # the earlier copy stays whole
 
 
 def test_a_seed_inside_the_recipe_is_refused(tmp_path):

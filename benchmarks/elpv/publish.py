@@ -1,0 +1,132 @@
+"""`python -m benchmarks.elpv.publish RUN.json`: commit-ready copy of a tested sweep run's int8 model, with its card.
+
+RUN.json is a run file of `python -m benchmarks.elpv.sweep` already reported on the test split
+(`sweep test`), whose converted model is still in the work folder. Writes into --out (default
+benchmarks/results/elpv/model): model_int8.tflite (metadata and labels inside), its sha256 in
+`sha256sum` format, labels.txt, the converter's model_card.json and MODEL_CARD.md, and README.md
+with the commands that reproduce it and verify it through the Task Library. The folder is written
+beside the target and renamed into place, so a failure leaves the previous copy whole.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from benchmarks.elpv.verify import sha256_of
+from benchmarks.instruments.paths import RESULTS, relative_paths
+from edge_runtime.errors import UserError, cli_main
+
+OUT = RESULTS / "elpv" / "model"
+FILES = ("model_int8.tflite", "labels.txt", "model_card.json", "MODEL_CARD.md")
+
+
+def readme(record: dict, card: dict, verified: dict | None) -> str:
+    """README.md of the published model: what it is, its figures, and the commands behind them."""
+    int8 = card["models"]["model_int8.tflite"]
+    test = record["test"]
+    lines = [
+        f"# Published ELPV model: {record['recipe']}, seed {record['seed']}",
+        "",
+        "A from-scratch int8 classifier of electroluminescence solar-cell images (ELPV: defective vs",
+        "functional, defective = expert probability >= 0.5), with TFLite Metadata and its labels inside.",
+        "",
+        f"- `model_int8.tflite`: {int8['size_bytes']:,} bytes, sha256 `{int8['sha256']}` "
+        "(`sha256sum -c model_int8.tflite.sha256`)",
+        f"- input `{int8['input']['shape']}` {int8['input']['dtype']} RGB, raw 0..255; output "
+        f"`{int8['output']['shape']}` {int8['output']['dtype']} probabilities",
+        f"- test split ({test['images']} cells): int8 {100 * test['int8']:.2f}% (this runtime), Keras float "
+        f"{100 * test['keras_float']:.2f}%; int8 recall "
+        + ", ".join(f"{c} {100 * v:.2f}%" for c, v in test["recall_int8"].items()),
+        f"- validation (kept epoch {record['best_epoch']} of {record['epochs_run']}): "
+        f"{100 * record['val_accuracy']:.2f}%; training {record['wall_seconds'] / 60:.1f} min wall on "
+        f"{record['cores']} cores of an {record['cpu_model']}",
+    ]
+    if verified is not None:
+        lines.append(
+            f"- through the TFLite Task Library (tflite-support, 1 thread): {100 * verified['accuracy']:.2f}% "
+            f"({verified['correct']} of {verified['images']})"
+        )
+    lines += [
+        "",
+        "The recipe's other seeds and every other recipe tried are in `../runs/runs.md`.",
+        "",
+        "## Reproduce",
+        "",
+        "```sh",
+        "python -m train.elpv --out build/data/elpv",
+        record["command"],
+        test["command"],
+        "```",
+        "",
+        "## Verify",
+        "",
+        "```sh",
+        "make clients   # the Task Library's own environment",
+        "python -m benchmarks.elpv.verify benchmarks/results/elpv/model/model_int8.tflite --data build/data/elpv/test",
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+@cli_main
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.elpv.publish", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("run", type=Path, help="a run file of the sweep, already tested (sweep test)")
+    parser.add_argument("--work", type=Path, default=Path("build/elpv_sweep"), help="the sweep's models")
+    parser.add_argument("--verified", type=Path, help="benchmarks.elpv.verify --out JSON of the same file")
+    parser.add_argument("--out", type=Path, default=OUT, help="folder to write (default %(default)s)")
+    args = parser.parse_args(argv)
+    if not args.run.is_file():
+        raise UserError(f"{args.run}: no such run file")
+    record = json.loads(args.run.read_text())
+    if "test" not in record:
+        raise UserError(
+            f"{args.run}: not reported on the test split yet; run sweep test {record['recipe']} first"
+        )
+    source = args.work / f"{record['recipe']}-seed{record['seed']}" / "tflite"
+    missing = [name for name in FILES if not (source / name).is_file()]
+    if missing:
+        raise UserError(
+            f"{source}: missing {', '.join(missing)}; the run's converted model is gone (sweep test made it)"
+        )
+    card = json.loads((source / "model_card.json").read_text())
+    if sha256_of(source / "model_int8.tflite") != card["models"]["model_int8.tflite"]["sha256"]:
+        raise UserError(f"{source / 'model_int8.tflite'}: differs from its model card's sha256")
+    verified = json.loads(args.verified.read_text()) if args.verified else None
+    if verified is not None and verified["sha256"] != card["models"]["model_int8.tflite"]["sha256"]:
+        raise UserError(f"{args.verified}: verifies another file (sha256 {verified['sha256']})")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{args.out.name}.", dir=args.out.parent))
+    try:
+        for name in FILES:
+            shutil.copyfile(source / name, staging / name)
+        digest = card["models"]["model_int8.tflite"]["sha256"]
+        (staging / "model_int8.tflite.sha256").write_text(f"{digest}  model_int8.tflite\n")
+        if verified is not None:
+            (staging / "task_library.json").write_text(json.dumps(relative_paths(verified), indent=2) + "\n")
+        (staging / "README.md").write_text(readme(record, card, verified))
+        os.chmod(staging, 0o755)
+        old = args.out.with_name(f".{args.out.name}.old")
+        if args.out.exists():
+            os.replace(args.out, old)
+        os.replace(staging, args.out)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    print(
+        f"published {args.out}: {record['recipe']} seed {record['seed']}, test int8 {100 * record['test']['int8']:.2f}%"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
