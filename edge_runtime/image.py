@@ -214,28 +214,58 @@ def resize(image: np.ndarray, width: int, height: int, out: np.ndarray | None = 
       image: HxWx3 (or HxW) uint8 pixels.
       width: Target width.
       height: Target height.
-      out: Optional (height, width, 3) uint8 array to write into (no allocation on a hot path
-        when there is one step; the intermediate halvings are small).
+      out: Optional (height, width, 3) uint8 array to write into (`Resizer` also reuses the
+        intermediate halvings, for a hot path).
 
     Returns:
       The resized image: `out` when given, else a new array (or `image` itself when no resize
       is needed and no `out` is given).
     """
     h, w = image.shape[:2]
-    steps = resize_steps(w, h, width, height)
+    return _run_steps(image, resize_steps(w, h, width, height), None, out)
+
+
+def _run_steps(
+    image: np.ndarray, steps: tuple[ResizeStep, ...], scratch: list[np.ndarray] | None, out: np.ndarray | None
+) -> np.ndarray:
+    """Runs a plan; intermediate steps write into `scratch` (one array per step but the last) when given."""
     if not steps:
         if out is None:
             return image
         np.copyto(out, image)
         return out
+    last = len(steps) - 1
     for index, (source, size, interpolation) in enumerate(steps):
         if source != (image.shape[1], image.shape[0]):
             image = image[: source[1], : source[0]]
-        if index == len(steps) - 1 and out is not None:
-            cv2.resize(image, size, dst=out, interpolation=interpolation)
-            return out
-        image = cv2.resize(image, size, interpolation=interpolation)
+        dst = out if index == last else (scratch[index] if scratch is not None else None)
+        if dst is None:
+            image = cv2.resize(image, size, interpolation=interpolation)
+        else:
+            image = cv2.resize(image, size, dst=dst, interpolation=interpolation)
     return image
+
+
+class Resizer:
+    """`resize` to one target size into reused buffers: a camera loop's resize without per-frame allocation.
+
+    The plan and its intermediate images are made for the first frame size seen (again if it changes).
+    """
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        self._shape: tuple[int, ...] | None = None
+        self._steps: tuple[ResizeStep, ...] = ()
+        self._scratch: list[np.ndarray] = []
+
+    def __call__(self, image: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Writes `resize(image, width, height)` into `out` ((height, width, 3) uint8) and returns it."""
+        if image.shape != self._shape:
+            self._shape = image.shape
+            self._steps = resize_steps(image.shape[1], image.shape[0], self.width, self.height)
+            extra = image.shape[2:]
+            self._scratch = [np.empty((h, w, *extra), np.uint8) for _, (w, h), _ in self._steps[:-1]]
+        return _run_steps(image, self._steps, self._scratch, out)
 
 
 def load_resized(path: str | os.PathLike, width: int, height: int) -> np.ndarray:
