@@ -101,7 +101,7 @@ def run(args: argparse.Namespace, command: str) -> int:
     """Runs every part of the camera benchmark and writes camera_loop.json and camera_loop.md."""
     from benchmarks.camera.deadline import cells_video, loop_run, paced_invoke
     from benchmarks.camera.per_frame import per_frame_cost
-    from benchmarks.camera.report import markdown
+    from benchmarks.camera.report import markdown, side_by_side
     from benchmarks.camera.serve_cost import serve_cost
     from benchmarks.instruments.frames import decode_video
     from benchmarks.instruments.machine import describe_machine, load
@@ -171,6 +171,7 @@ def run(args: argparse.Namespace, command: str) -> int:
     memory = loop_run(model, video, options.rss_frames, 1, cores, loop=True, sample_rss=True)
     memory.pop("latencies_ms")
     results["memory"] = {**memory, "load": load()}
+    results["side_by_side"] = side_by_side(results)
     results["load_end"] = load()
     results["tensorflow_loaded_while_measuring"] = "tensorflow" in sys.modules
     results = relative_paths(results)

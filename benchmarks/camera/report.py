@@ -86,6 +86,49 @@ def _paced(runs: list[dict]) -> list[str]:
     return lines
 
 
+def side_by_side(r: dict) -> dict | None:
+    """The loop (1 worker, all cores' threads, normal priority) beside bare invoke() paced alone on as
+    many threads, from the same run: the issue's target is 0 misses whenever bare invoke() has 0."""
+    loop = next(
+        (run for run in r.get("deadline_runs", []) if "skipped" not in run and run["workers"] == 1
+         and run.get("priority", "normal") == "normal"), None,
+    )  # fmt: skip
+    if loop is None:
+        return None
+    bare = next((run for run in r.get("paced_invoke", []) if run["threads"] == loop["threads"]), None)
+    if bare is None:
+        return None
+    s = loop["summary"]
+    return {
+        "threads": loop["threads"],
+        "frames": s["captured"],
+        "loop_missed": s["missed"],
+        "loop_dropped": s["dropped"],
+        "loop_miss_causes": s.get("miss_causes", {}),
+        "bare_over_budget": bare["over_budget"],
+        "bare_invokes": bare["frames"],
+        "meets": s["missed"] == 0 or bare["over_budget"] > 0,
+    }
+
+
+def _side_by_side(r: dict) -> list[str]:
+    pair = side_by_side(r)
+    if pair is None:
+        return []
+    causes = ", ".join(f"{c} {n}" for c, n in pair["loop_miss_causes"].items() if n) or "none"
+    if pair["bare_over_budget"]:
+        verdict = "bare invoke() itself overran, so the target does not bind in this run"
+    else:
+        verdict = _verdict(pair["loop_missed"] == 0)
+    return [
+        "",
+        f"Side by side, same run, {pair['threads']} thread(s): the loop missed {pair['loop_missed']} of "
+        f"{pair['frames']} frames (by cause: {causes}; dropped {pair['loop_dropped']}); bare `invoke()` "
+        f"paced alone overran {pair['bare_over_budget']} of {pair['bare_invokes']}. Target (0 misses "
+        f"whenever bare invoke() has 0): {verdict}.",
+    ]
+
+
 def _serve(cost: dict | None) -> list[str]:
     """The web view's cost (benchmarks.camera.serve_cost), when measured."""
     if not cost:
@@ -141,6 +184,18 @@ def markdown(r: dict) -> str:
             f"{lat['p95']:.1f} / {lat['p99']:.1f} / {lat['max']:.1f} | "
             f"{'?' if steal is None else f'{steal:.1f}%'} | {_loadavg(run['load'])} |"
         )
+        causes = {c: n for c, n in s.get("miss_causes", {}).items() if n}
+        if causes:
+            notes.append(
+                f"- {run['workers']} x {run['threads']} {run.get('priority', 'normal')}: misses by cause: "
+                + ", ".join(f"{c} {n}" for c, n in causes.items())
+            )
+        if s.get("gc_collections"):
+            total, longest = s["gc_pause_ms"]
+            notes.append(
+                f"- {run['workers']} x {run['threads']} {run.get('priority', 'normal')}: {s['gc_collections']} "
+                f"garbage collections, {total:.1f} ms in all, longest {longest:.1f} ms"
+            )
         if run.get("misses"):
             missed = ", ".join(f"{m['latency_ms']:.1f} ({m['invoke_ms']:.1f})" for m in run["misses"][:10])
             notes.append(
@@ -163,6 +218,7 @@ def markdown(r: dict) -> str:
         f"Target: zero deadline misses: {_verdict(best == TARGETS['misses'])} "
         f"(fewest misses of the configurations: {best}).",
         *_paced(r.get("paced_invoke", [])),
+        *_side_by_side(r),
         *_serve(r.get("serve")),
         "",
         "## Resident memory",

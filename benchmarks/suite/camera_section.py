@@ -58,20 +58,22 @@ def camera_markdown(section: dict | None, chart_files: dict[str, str]) -> str:
                 fmt(latency.get("p99"), 1),
                 fmt(inference.get("p50"), 1),
                 fmt(run.get("steal_percent"), 1, "%"),
+                ", ".join(f"{c} {n}" for c, n in s.get("miss_causes", {}).items() if n) or "-",
             ]
         )
     headers = ["model", "workers", "captured", "processed", "dropped", "missed 33 ms", "fps"]
-    headers += ["latency p50", "p95", "p99", "invoke p50", "steal"]
+    headers += ["latency p50", "p95", "p99", "invoke p50", "steal", "misses by cause"]
     text = [
         title,
         "",
         f"edge_runtime's threaded loop (benchmarks/camera/deadline.py) on {section.get('video', 'a video')}, "
         f"paced at its frame rate; budget {section.get('budget_ms', 33.0)} ms from capture to result. "
         "Latencies in ms. 'dropped': frames the loop skipped because the workers were busy; "
-        "'missed': processed frames whose result came after the budget. 'steal': CPU time the hypervisor "
+        "'missed': processed frames whose result came after the budget; 'misses by cause': what made each late "
+        "(edge_runtime.camera.stats.MISS_CAUSES). 'steal': CPU time the hypervisor "
         "gave to other guests during the run (a virtual machine's misses often come from it).",
         "",
-        md_table(headers, rows, align="ll" + "r" * 10) if rows else "_No run._",
+        md_table(headers, rows, align="ll" + "r" * 10 + "l") if rows else "_No run._",
     ]
     if "camera_loop" in chart_files:
         text.append(f"\n![camera loop latency histogram]({chart_files['camera_loop']})")

@@ -19,7 +19,7 @@ from edge_runtime.errors import check_at_least
 
 PEER_DESCRIPTIONS = {
     "invoke_floor": "interpreter.invoke() alone, input already resized and set (the floor)",
-    "edge_runtime": "edge_runtime.classify_image: 640x480 frame -> resize -> set_input -> invoke -> top-k",
+    "edge_runtime": "edge_runtime.classify_image: 640x480 frame -> resize (2x2 halvings, bilinear) -> set_input -> invoke -> top-k",
     "task_library": "TFLite Task Library ImageClassifier.classify(TensorImage) on the 640x480 frame",
     "mediapipe": "MediaPipe Tasks ImageClassifier.classify(mp.Image) on the 640x480 frame",
 }
@@ -130,7 +130,13 @@ def run_peers(
         finally:
             if worker is not None:
                 worker.close()
-    return _summarize(model, frames.source, options, results, skipped)
+    summary = _summarize(model, frames.source, options, results, skipped)
+    verdict = summary["edge_runtime_overhead"]
+    if verdict is not None:
+        best = verdict["best_peer"]
+        versus = f"; best peer {best['name']} {best['p50_ms']:.3f} ms" if best else ""
+        progress(f"edge_runtime over bare invoke(): {verdict['p50_ms']:.3f} ms (p50){versus}")
+    return summary
 
 
 def _interleave(runners: dict[str, RunCalls], options: PeerOptions, progress: Callable[[str], None]) -> dict:
@@ -154,6 +160,32 @@ def _interleave(runners: dict[str, RunCalls], options: PeerOptions, progress: Ca
     return collected
 
 
+# issue 16: edge_runtime's own work per frame, over bare invoke(), at most this and a third of the best peer's.
+OVERHEAD_TARGET_MS = 0.3
+
+
+def _overhead(stats, floor) -> dict | None:
+    """A peer's time over the floor's (ms): p50 minus p50 and mean minus mean; None without a floor."""
+    if floor is None:
+        return None
+    return {"p50": stats.p50_ms - floor.p50_ms, "mean": stats.avg_ms - floor.avg_ms}
+
+
+def overhead_verdict(peers: dict) -> dict | None:
+    """edge_runtime's overhead over bare invoke() (medians) beside the best peer's, and the issue's target."""
+    ours = (peers.get("edge_runtime") or {}).get("overhead_ms")
+    if ours is None:
+        return None
+    others = {n: p["overhead_ms"]["p50"] for n, p in peers.items() if n in CLIENTS and p.get("overhead_ms")}
+    best = min(others.items(), key=lambda item: item[1]) if others else None
+    verdict = {"p50_ms": ours["p50"], "target_ms": OVERHEAD_TARGET_MS, "best_peer": None}
+    verdict["meets_absolute"] = ours["p50"] <= OVERHEAD_TARGET_MS
+    if best is not None:
+        verdict["best_peer"] = {"name": best[0], "p50_ms": best[1]}
+        verdict["meets_third_of_best_peer"] = ours["p50"] <= best[1] / 3
+    return verdict
+
+
 def _summarize(model: Path, source: str, options: PeerOptions, results: dict, skipped: dict) -> dict:
     floor = summarize(results["invoke_floor"]["times"]) if results.get("invoke_floor") else None
     peers = {}
@@ -169,9 +201,11 @@ def _summarize(model: Path, source: str, options: PeerOptions, results: dict, sk
             "p50_vs_floor": ratio(stats.p50_ms, floor.p50_ms if floor else None),
             "avg_vs_floor": ratio(stats.avg_ms, floor.avg_ms if floor else None),
             "cpu_cores_busy": entry["cpu"] / entry["wall"] if entry["wall"] > 0 else None,
+            "overhead_ms": _overhead(stats, floor),
         }
     return {
         "model": shown_path(model),
+        "edge_runtime_overhead": overhead_verdict(peers),
         "frames": source,
         "frame_size": [640, 480],
         "options": {k: v for k, v in asdict(options).items() if k != "clients_python"},

@@ -14,6 +14,7 @@ from typing import TypeVar
 import numpy as np
 
 from edge_runtime.camera.exchange import FrameExchange
+from edge_runtime.camera.preprocess import FramePreprocessor
 from edge_runtime.camera.source_base import Source, SourceError
 from edge_runtime.errors import DeviceNotReady
 
@@ -120,9 +121,9 @@ def read_with_retries(
                 failure = err
 
 
-def _capture_times(source: Source) -> tuple[float, float]:
-    """The last frame's capture time as (time.monotonic(), time.time()): the source's stamp, else now."""
-    now, wall = time.monotonic(), time.time()
+def _capture_times(source: Source, now: float) -> tuple[float, float]:
+    """The last frame's capture time as (time.monotonic(), time.time()): the source's stamp, else `now`."""
+    wall = time.time() - (time.monotonic() - now)
     captured = source.captured_at()
     if captured is None:
         return now, wall
@@ -137,13 +138,16 @@ def capture_frames(
     policy: RetryPolicy,
     log: Callable[[str], None],
     end: CaptureEnd,
+    prepare: FramePreprocessor | None = None,
 ) -> None:
     """Capture thread body: reads frames into `exchange` until the source ends, `max_frames` or `halt`.
 
     Files and folders are paced at `source.fps`, as a camera would deliver them. Each frame is
     stamped with the source's own capture time where it has one (`Source.captured_at`), else when
-    it is published. Always closes the exchange (draining the waiting frame) and records in `end`
-    why it stopped.
+    it was read. With `prepare`, each frame's model input is made here, into a pooled buffer,
+    before it is published, so a worker only copies it into its interpreter: the preprocessing
+    overlaps the previous frame's inference instead of following it. Always closes the exchange
+    (draining the waiting frame) and records in `end` why it stopped.
     """
     count, start = 0, None
     try:
@@ -164,7 +168,14 @@ def capture_frames(
                 delay = start + count / source.fps - now
                 if delay > 0 and halt.wait(delay):
                     break
-            exchange.put(image, *_capture_times(source), source.frame_name())
+            read = time.monotonic()
+            captured, captured_wall = _capture_times(source, read)
+            rgb = prepared = None
+            if prepare is not None:
+                buffer = exchange.input_buffer()
+                rgb = prepare(image, prepare.new_buffer() if buffer is None else buffer)
+                prepared = time.monotonic()
+            exchange.put(image, captured, captured_wall, source.frame_name(), rgb, read, prepared)
             count += 1
     except SourceError as err:
         end.reason, end.error = "source error", str(err)

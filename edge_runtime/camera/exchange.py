@@ -22,6 +22,11 @@ class Frame:
         timestamp where the source gives one (`Source.captured_at`), else when `read` returned it.
       captured_wall: time.time() at the same moment, for logs.
       name: The file it came from (a folder source), else None.
+      rgb: The model's input made from it on the capture thread (a pooled buffer: workers hand
+        it back with `recycle_input`), or None when the worker makes it.
+      read: time.monotonic() when the frame was read (after a file's pacing): `captured` is
+        earlier by the source's own delay (a camera's timestamp before its decoding).
+      prepared: time.monotonic() when `rgb` was ready (= `read` without it).
     """
 
     id: int
@@ -29,6 +34,9 @@ class Frame:
     captured: float
     captured_wall: float
     name: str | None = None
+    rgb: np.ndarray | None = None
+    read: float = 0.0
+    prepared: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,7 @@ class FrameExchange:
         self.lossless = lossless
         self._cond = threading.Condition()
         self._pool: list[np.ndarray] = []
+        self._inputs: list[np.ndarray] = []
         self._pool_size = pool_size
         self._slot: Frame | None = None
         self._in_flight: set[int] = set()
@@ -78,25 +87,55 @@ class FrameExchange:
         with self._cond:
             self._recycle(image)
 
+    def input_buffer(self) -> np.ndarray | None:
+        """A recycled model-input buffer for the capture thread's preprocessing, or None (make one)."""
+        with self._cond:
+            return self._inputs.pop() if self._inputs else None
+
+    def recycle_input(self, rgb: np.ndarray) -> None:
+        """Returns a model-input buffer once it has been copied into the interpreter."""
+        with self._cond:
+            self._keep(self._inputs, rgb)
+
     def _recycle(self, image: np.ndarray) -> None:
-        if len(self._pool) < self._pool_size and (not self._pool or self._pool[0].shape == image.shape):
-            self._pool.append(image)
+        self._keep(self._pool, image)
+
+    def _keep(self, pool: list[np.ndarray], image: np.ndarray) -> None:
+        if len(pool) < self._pool_size and (not pool or pool[0].shape == image.shape):
+            pool.append(image)
+
+    def _drop(self, frame: Frame) -> None:
+        self._dropped += 1
+        self._recycle(frame.image)
+        if frame.rgb is not None:
+            self._keep(self._inputs, frame.rgb)
 
     def put(
-        self, image: np.ndarray, captured: float, captured_wall: float, name: str | None = None
+        self,
+        image: np.ndarray,
+        captured: float,
+        captured_wall: float,
+        name: str | None = None,
+        rgb: np.ndarray | None = None,
+        read: float | None = None,
+        prepared: float | None = None,
     ) -> Frame | None:
-        """Publishes a new frame, dropping the one still waiting (lossless: waiting for a worker to
-        take it); None (not counted) once closed."""
+        """Publishes a new frame (with its model input `rgb`, when made already, and the moments it
+        was read and prepared; default: `captured`), dropping the one still waiting (lossless:
+        waiting for a worker to take it); None (not counted) once closed."""
+        read = captured if read is None else read
         with self._cond:
             while self.lossless and self._slot is not None and not self._closed:
                 self._cond.wait()
             if self._closed:
                 return None
-            frame = Frame(self._next_id, image, captured, captured_wall, name)
+            frame = Frame(
+                self._next_id, image, captured, captured_wall, name, rgb, read,
+                read if prepared is None else prepared,
+            )  # fmt: skip
             self._next_id += 1
             if self._slot is not None:
-                self._dropped += 1
-                self._recycle(self._slot.image)
+                self._drop(self._slot)
             self._slot = frame
             self._cond.notify_all()
             return frame
@@ -129,7 +168,7 @@ class FrameExchange:
             if not self._closed:
                 self._closed = True
                 if not drain and self._slot is not None:
-                    self._dropped += 1
+                    self._drop(self._slot)
                     self._slot = None
             self._cond.notify_all()
 

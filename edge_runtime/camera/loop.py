@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -15,6 +16,7 @@ from edge_runtime.ambiguity import AmbiguityRule, judge
 from edge_runtime.camera.capture import CaptureEnd, RetryPolicy, capture_frames
 from edge_runtime.camera.exchange import Counts, FrameExchange
 from edge_runtime.camera.frame_result import Result
+from edge_runtime.camera.gc_pauses import GcPauses
 from edge_runtime.camera.preprocess import FramePreprocessor
 from edge_runtime.camera.sources import Source
 from edge_runtime.camera.stats import LoopStats, Summary
@@ -111,20 +113,24 @@ def _work(
     labels: Sequence[str] | None,
     tap: LoopTap | None = None,
 ) -> None:
-    """Worker thread: preprocess, invoke, top-k and ambiguity for each frame it takes, on its own interpreter."""
+    """Worker thread: copy the frame's model input in (made on the capture thread), invoke, top-k and
+    ambiguity for each frame it takes, on its own interpreter."""
     width, height = input_size(interpreter)
     prepare = FramePreprocessor(width, height, options.center_crop)
     exchange = run.exchange
     while (frame := exchange.take()) is not None:
         try:
+            taken = time.monotonic()
             start = time.perf_counter()
-            rgb = prepare(frame.image)
+            rgb = prepare(frame.image) if frame.rgb is None else frame.rgb
             image = frame.image.copy() if options.keep_images else None
             if image is None and tap is not None and tap.wants_image():
                 image = frame.image  # handed over, not copied: kept out of the buffer pool
             else:
                 exchange.recycle(frame.image)
             set_input(interpreter, rgb)
+            if frame.rgb is not None:
+                exchange.recycle_input(frame.rgb)
             invoked = time.perf_counter()
             interpreter.invoke()
             done = time.perf_counter()
@@ -147,8 +153,10 @@ def _work(
             classes=classes,
             missed=latency_ms > options.budget_ms,
             worker=index,
-            preprocess_ms=(invoked - start) * 1000.0,
+            preprocess_ms=(frame.prepared - frame.read + invoked - start) * 1000.0,
             inference_ms=(done - invoked) * 1000.0,
+            capture_ms=max(0.0, frame.read - frame.captured) * 1000.0,
+            queue_ms=max(0.0, taken - frame.prepared) * 1000.0,
             image=image,
             ambiguous=confidence.ambiguous,
             margin=confidence.margin,
@@ -197,6 +205,7 @@ def run_loop(
         raise ValueError("all interpreters must run the same model (their input sizes differ)")
     log = log or (lambda message: None)
     warmups = tuple(warm_up(interpreter) for interpreter in interpreters)
+    width, height = input_size(interpreters[0])
     # Files and folders read unpaced (--fps 0) are classified frame by frame, none dropped.
     lossless = not source.live and not source.fps
     run, stats = _Run(len(interpreters), lossless), LoopStats(options.budget_ms)
@@ -209,12 +218,26 @@ def run_loop(
     policy = RetryPolicy(options.retries, options.backoff_s, options.max_backoff_s)
     capture = threading.Thread(
         target=capture_frames,
-        args=(source, run.exchange, run.halt, options.max_frames, policy, log, run.capture_end),
+        args=(
+            source,
+            run.exchange,
+            run.halt,
+            options.max_frames,
+            policy,
+            log,
+            run.capture_end,
+            FramePreprocessor(width, height, options.center_crop),
+        ),  # fmt: skip
         name="capture",
         daemon=True,
     )
     if tap is not None:
         tap.attach(run.exchange.counts)
+    # Everything made so far (the model, the interpreters, imported modules) will live as long as
+    # the run: frozen out of the collector's scans, so a collection during the run is short.
+    gc.collect()
+    gc.freeze()
+    pauses = GcPauses().__enter__()
     start = time.monotonic()
     next_status = start + options.status_interval_s
     for thread in (*threads, capture):
@@ -227,14 +250,10 @@ def run_loop(
                 run.exchange.close(drain=False)
             results, finished = run.exchange.ready_results(timeout=0.05)
             for result in results:
-                stats.add(
-                    result.finished,
-                    result.latency_ms,
-                    result.inference_ms,
-                    result.preprocess_ms,
-                    result.missed,
-                    result.ambiguous,
-                )
+                gc_ms = pauses.overlap_ms(result.captured, result.finished) if result.missed else 0.0
+                cause = stats.add(result, gc_ms)
+                if cause is not None:
+                    result = dataclasses.replace(result, miss_cause=cause)
                 if tap is not None:
                     tap.add(result)
                 if on_result is not None:
@@ -251,6 +270,8 @@ def run_loop(
         for thread in threads:
             thread.join()
         capture.join(timeout=2.0)
+        pauses.__exit__()
+        gc.unfreeze()
     elapsed = time.monotonic() - start
     reason, error = run.capture_end.reason, run.capture_end.error
     if run.worker_errors:
@@ -258,4 +279,9 @@ def run_loop(
     elif stop is not None and stop.is_set() and error is None:
         reason = "stopped"
     summary = stats.summary(run.exchange.counts(), elapsed, warmups, reason, error)
-    return dataclasses.replace(summary, skipped=run.capture_end.skipped)
+    return dataclasses.replace(
+        summary,
+        skipped=run.capture_end.skipped,
+        gc_collections=pauses.count,
+        gc_pause_ms=(pauses.total_ms, pauses.max_ms),
+    )

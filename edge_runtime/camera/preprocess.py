@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from edge_runtime.image import resize
+from edge_runtime.image import Resizer
 
 
 def center_crop_box(
@@ -24,12 +24,12 @@ def center_crop_box(
 
 
 class FramePreprocessor:
-    """Turns BGR frames into the model's RGB input, reusing its two output buffers frame after frame.
+    """Turns BGR frames into the model's RGB input, allocating nothing after the first frame.
 
-    The pixels are the same as `edge_runtime.image.resize` of the RGB frame (the same function
-    runs; a per-channel resize commutes with the channel swap), so the loop sees exactly what the
+    The pixels are the same as `edge_runtime.image.resize` of the RGB frame (the same plan runs; a
+    per-channel resize commutes with the channel swap), so the loop sees exactly what the
     single-image classifier sees. Resizing first makes the swap cheap: it touches model-sized pixels.
-    The returned array is overwritten by the next call: copy it to keep it.
+    Not thread-safe: one per thread.
 
     Args:
       width: Model input width.
@@ -40,17 +40,26 @@ class FramePreprocessor:
 
     def __init__(self, width: int, height: int, center_crop: bool = False) -> None:
         self.width, self.height, self.center_crop = width, height, center_crop
+        self._resize = Resizer(width, height)
         self._resized = np.empty((height, width, 3), np.uint8)
         self._rgb = np.empty((height, width, 3), np.uint8)
 
-    def __call__(self, bgr: np.ndarray) -> np.ndarray:
+    def new_buffer(self) -> np.ndarray:
+        """An empty (height, width, 3) uint8 array for `out`."""
+        return np.empty((self.height, self.width, 3), np.uint8)
+
+    def __call__(self, bgr: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Returns the (height, width, 3) uint8 RGB model input of an HxWx3 uint8 BGR frame.
+
+        Written into `out` when given, else into this preprocessor's own buffer, which the next
+        call overwrites (copy it to keep it).
 
         Raises:
           ValueError: The frame is not HxWx3 uint8.
         """
         if bgr.dtype != np.uint8 or bgr.ndim != 3 or bgr.shape[2] != 3:
             raise ValueError(f"frame is {bgr.shape} {bgr.dtype}; expected HxWx3 uint8 BGR")
+        out = self._rgb if out is None else out
         frame_height, frame_width = bgr.shape[:2]
         if self.center_crop:
             x, y, frame_width, frame_height = center_crop_box(
@@ -58,6 +67,6 @@ class FramePreprocessor:
             )
             bgr = bgr[y : y + frame_height, x : x + frame_width]
         if (frame_width, frame_height) == (self.width, self.height):
-            return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=self._rgb)
-        resize(bgr, self.width, self.height, out=self._resized)
-        return cv2.cvtColor(self._resized, cv2.COLOR_BGR2RGB, dst=self._rgb)
+            return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=out)
+        self._resize(bgr, self._resized)
+        return cv2.cvtColor(self._resized, cv2.COLOR_BGR2RGB, dst=out)

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from edge_runtime.camera.exchange import Counts
+from edge_runtime.camera.frame_result import Result
 
 # Buckets 1% wide from 1 us to ~28 h: percentiles within 0.5%, in a few KB however long the run.
 _LOWEST_MS = 1e-3
 _RATIO = 1.01
 _BUCKETS = 2500
 ROLLING_SECONDS = 2.0
+
+# What made a frame miss its deadline: the part of its time that grew most over its usual (median)
+# duration, or a garbage collection that took at least half of that growth.
+MISS_CAUSES = {
+    "capture": "late capture/decode (the camera's stamp to the frame being read)",
+    "queue": "waited for a free worker",
+    "preprocess": "preprocessing longer than usual",
+    "invoke": "invoke() longer than usual",
+    "gc": "Python garbage collection",
+    "other": "other (top-k, handing over, thread scheduling)",
+}
 
 
 class Histogram:
@@ -82,6 +94,9 @@ class Summary:
       error: The error that ended the run, or None.
       ambiguous: Processed frames whose result was ambiguous (edge_runtime.ambiguity).
       skipped: Frames the source could not decode and skipped (a folder's corrupt file), not captured.
+      miss_causes: Missed frames by cause (MISS_CAUSES, every cause listed); they add up to `missed`.
+      gc_collections: Python garbage collections during the run.
+      gc_pause_ms: Their total and longest pause (every Python thread stops during one).
     """
 
     captured: int
@@ -99,6 +114,9 @@ class Summary:
     error: str | None = None
     ambiguous: int = 0
     skipped: int = 0
+    miss_causes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(MISS_CAUSES, 0))
+    gc_collections: int = 0
+    gc_pause_ms: tuple[float, float] = (0.0, 0.0)
 
     @property
     def ambiguous_share(self) -> float:
@@ -120,6 +138,14 @@ class Summary:
             f"  ambiguous results (set aside as untrustworthy): {self.ambiguous} of {self.processed} "
             f"({100 * self.ambiguous_share:.1f}%)",
         ]
+        if self.missed:
+            causes = ", ".join(f"{MISS_CAUSES[c]}: {n}" for c, n in self.miss_causes.items() if n)
+            lines.append(f"  missed by cause: {causes}")
+        if self.gc_collections:
+            total, longest = self.gc_pause_ms
+            lines.append(
+                f"  garbage collections: {self.gc_collections}, {total:.1f} ms in all, longest {longest:.1f} ms"
+            )
         if self.skipped:
             lines.append(f"  skipped (the source could not decode them, not captured): {self.skipped}")
         if self.warmup_ms:
@@ -136,24 +162,44 @@ class LoopStats:
         self.missed = 0
         self.ambiguous = 0
         self.latency, self.inference, self.preprocess = Histogram(), Histogram(), Histogram()
+        self._parts = {name: Histogram() for name in ("capture", "queue", "preprocess", "invoke", "other")}
+        self.miss_causes = dict.fromkeys(MISS_CAUSES, 0)
         self._recent: deque[tuple[float, float]] = deque(maxlen=1024)
 
-    def add(
-        self,
-        finished: float,
-        latency_ms: float,
-        inference_ms: float,
-        preprocess_ms: float,
-        missed: bool,
-        ambiguous: bool = False,
-    ) -> None:
-        """Adds one result: its monotonic finish time, durations, whether it missed the budget and was ambiguous."""
-        self.missed += missed
-        self.ambiguous += ambiguous
-        self.latency.add(latency_ms)
-        self.inference.add(inference_ms)
-        self.preprocess.add(preprocess_ms)
-        self._recent.append((finished, latency_ms))
+    def add(self, result: Result, gc_ms: float = 0.0) -> str | None:
+        """Adds one result; returns its miss cause (a MISS_CAUSES key) when it missed the budget, else None.
+
+        Args:
+          result: The frame's result, with its stage times.
+          gc_ms: Milliseconds of garbage collection between its capture and its result.
+        """
+        parts = {
+            "capture": result.capture_ms,
+            "queue": result.queue_ms,
+            "preprocess": result.preprocess_ms,
+            "invoke": result.inference_ms,
+        }
+        parts["other"] = max(0.0, result.latency_ms - sum(parts.values()))
+        for name, ms in parts.items():
+            self._parts[name].add(ms)
+        self.missed += result.missed
+        self.ambiguous += result.ambiguous
+        self.latency.add(result.latency_ms)
+        self.inference.add(result.inference_ms)
+        self.preprocess.add(result.preprocess_ms)
+        self._recent.append((result.finished, result.latency_ms))
+        if not result.missed:
+            return None
+        cause = self.attribute(parts, gc_ms)
+        self.miss_causes[cause] += 1
+        return cause
+
+    def attribute(self, parts: dict[str, float], gc_ms: float) -> str:
+        """The cause of a miss: the part furthest over its median so far, or 'gc' when collections
+        took at least half of that excess (they stop the threads, so they show up inside a part)."""
+        excess = {name: ms - self._parts[name].percentile(50) for name, ms in parts.items()}
+        cause = max(excess, key=excess.__getitem__)
+        return "gc" if gc_ms > 0 and gc_ms >= 0.5 * excess[cause] else cause
 
     def status(self, counts: Counts, now: float) -> str:
         """The rolling status line: counters, fps and latency over the last two seconds."""
@@ -178,7 +224,7 @@ class LoopStats:
         stop_reason: str,
         error: str | None,
     ) -> Summary:
-        """The summary; `counts` must be final (nothing pending)."""
+        """The summary; `counts` must be final (nothing pending). Add the run's GC figures with dataclasses.replace."""
         fps = counts.processed / elapsed_s if elapsed_s > 0 else 0.0
         return Summary(
             captured=counts.captured,
@@ -195,4 +241,5 @@ class LoopStats:
             stop_reason=stop_reason,
             error=error,
             ambiguous=self.ambiguous,
+            miss_causes=dict(self.miss_causes),
         )

@@ -7,12 +7,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from edge_runtime.camera.exchange import Counts
 from edge_runtime.camera.frame_result import Result
+from edge_runtime.camera.stats import MISS_CAUSES
 
 # Capture-to-result and invoke() buckets, seconds; the budget is added to the latency buckets.
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.02, 0.033, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5)
@@ -77,6 +78,7 @@ class Snapshot:
     seconds_since_result: float
     uptime_s: float
     running: bool
+    miss_causes: dict[str, int] = field(default_factory=dict)
 
 
 class LiveView:
@@ -101,6 +103,7 @@ class LiveView:
         self._counts: Callable[[], Counts] = lambda: Counts(0, 0, 0, 0)
         self._attached: float | None = None
         self._running = False
+        self._miss_causes: dict[str, int] = dict.fromkeys(MISS_CAUSES, 0)
         self._missed = self._ambiguous = self._unclassified = 0
         self._per_class: dict[tuple[int, str], int] = {}
         self._latency = Buckets((*LATENCY_BUCKETS_S, model.budget_ms / 1000.0))
@@ -136,6 +139,8 @@ class LiveView:
         """Counts one result (on the loop's thread)."""
         with self.changed:
             self._missed += result.missed
+            if result.miss_cause is not None:
+                self._miss_causes[result.miss_cause] = self._miss_causes.get(result.miss_cause, 0) + 1
             self._ambiguous += result.ambiguous
             if result.classes:
                 top = result.classes[0]
@@ -207,6 +212,7 @@ class LiveView:
             return Snapshot(
                 counts=counts,
                 missed=self._missed,
+                miss_causes=dict(self._miss_causes),
                 ambiguous=self._ambiguous,
                 per_class=dict(self._per_class),
                 unclassified=self._unclassified,

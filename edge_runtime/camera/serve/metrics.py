@@ -75,6 +75,10 @@ def render(snapshot: Snapshot, model: ModelInfo, viewers: int, started_wall: flo
         ("results_unclassified_total", s.unclassified, "Results with no class above the threshold."),
     ):
         out.family(PREFIX + name, "counter", what, [({}, value)])
+    causes = [({"cause": cause}, n) for cause, n in s.miss_causes.items()]
+    out.family(
+        PREFIX + "frames_missed_by_cause_total", "counter", "Deadline misses by what made them late.", causes
+    )
     per_class = [
         ({"class_id": str(cid), "label": label}, n) for (cid, label), n in sorted(s.per_class.items())
     ]
