@@ -111,6 +111,14 @@ def parser() -> argparse.ArgumentParser:
         help="keep, validate and save a moving average of the weights with this momentum per step "
         "(0: none; 0.99-0.999)",
     )
+    fit.add_argument(
+        "--precise-bn",
+        type=int,
+        default=hp.precise_bn,
+        metavar="N",
+        help="re-estimate batch-norm statistics on N training images for the weights validated and kept "
+        "at each epoch's end (0: none)",
+    )
     fit.add_argument("--seed", type=int, default=hp.seed, help="default %(default)s")
     fit.add_argument(
         "--validation-split", type=float, default=hp.validation_split, help="default %(default)s"
@@ -206,6 +214,7 @@ def options_from(args: argparse.Namespace) -> tuple[ModelOptions, Hyperparameter
         label_smoothing=args.label_smoothing,
         mixup=args.mixup,
         ema=args.ema,
+        precise_bn=args.precise_bn,
         fine_tune_epochs=args.fine_tune_epochs,
         fine_tune_layers=args.fine_tune_layers,
         fine_tune_learning_rate=args.fine_tune_learning_rate,

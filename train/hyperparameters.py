@@ -45,6 +45,10 @@ class Hyperparameters:
         is usual).
       ema: Momentum of an exponential moving average of the weights (0: none; 0.99-0.999). The
         average is what validation scores, what picks the best epoch and what is saved.
+      precise_bn: Training images (unaugmented, seeded pick) on which batch-norm statistics are
+        re-estimated for the weights validated at each epoch's end, and kept with them (0: the
+        moving statistics as trained). With a fast-moving model these statistics lag the
+        weights, and validation swings for it.
       fine_tune_epochs: Epochs of a second stage that unfreezes the top of a pretrained base; 0
         for none.
       fine_tune_layers: How many of the base's top layers the second stage trains (batch norm
@@ -71,6 +75,7 @@ class Hyperparameters:
     label_smoothing: float = 0.1
     mixup: float = 0.0
     ema: float = 0.0
+    precise_bn: int = 0
     fine_tune_epochs: int = 0
     fine_tune_layers: int | None = None
     fine_tune_learning_rate: float | None = None
@@ -114,6 +119,8 @@ class Hyperparameters:
             raise ParameterError("mixup", self.mixup, "must not be negative (0 turns it off)")
         if not 0.0 <= self.ema < 1.0:
             raise ParameterError("ema", self.ema, "must be in [0, 1): 0 for none, 0.99-0.999 usually")
+        if self.precise_bn < 0:
+            raise ParameterError("precise_bn", self.precise_bn, "must not be negative (0 turns it off)")
         if self.fine_tune_epochs < 0:
             raise ParameterError("fine_tune_epochs", self.fine_tune_epochs, "must not be negative")
         if self.fine_tune_layers is not None and self.fine_tune_layers < 1:

@@ -26,7 +26,7 @@ from train.model_spec import ModelSpec
 from train.resume import BEST, checkpoint_folder, read_state
 from train.transfer import check_fine_tuning, freeze_base, unfreeze_top
 from train.views import average_views
-from train.weight_average import WeightAverage
+from train.weight_average import WeightAverage, precise_batch_norm
 
 __all__ = ["ARTIFACTS", "TrainResult", "balanced_class_weights", "train"]
 
@@ -176,8 +176,14 @@ def train(
         else val_data.gen_tf_dataset(hparams.batch_size, targets="index" if targets == "index" else "one_hot")
     )
     average = None
-    if hparams.ema:
-        average = WeightAverage(model, hparams.ema, validation_data, folder if chief else None)
+    if hparams.ema or hparams.precise_bn:
+        bn_images = None
+        if hparams.precise_bn:
+            pick = np.random.default_rng(hparams.seed).permutation(len(train_data))[: hparams.precise_bn]
+            bn_images = train_data.images[np.sort(pick)]
+        average = WeightAverage(
+            model, hparams.ema, validation_data, folder if chief else None, bn_images, hparams.batch_size
+        )
         if state is not None:
             average.load(folder)
     # The average is swapped in before the recorder and the best-epoch tracker see the epoch, and
@@ -257,6 +263,8 @@ def train(
         best_epoch = recorder.epochs_done
         if average is not None and average.average is not None:  # no validation: the final average
             model.set_weights(average.averaged_weights())
+            if average.bn_images is not None:
+                precise_batch_norm(model, average.bn_images, hparams.batch_size)
     if options.views > 1:  # the saved model averages the trained one over mirrored views
         model = average_views(model, options.views)
     if trainer is not model:  # ready for evaluate(), like an unwrapped model

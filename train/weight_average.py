@@ -1,4 +1,4 @@
-"""An exponential moving average of the weights, validated and kept in place of the raw weights (--ema)."""
+"""A moving average of the weights (--ema) and batch-norm statistics re-estimated for it (--precise-bn)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,52 @@ import numpy as np
 EMA_FILE = "ema.npz"
 
 
+def batch_norm_layers(model: keras.Model) -> list[keras.layers.BatchNormalization]:
+    """Every BatchNormalization layer of `model`, nested models included."""
+    found = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            found.append(layer)
+        elif hasattr(layer, "layers"):
+            found.extend(batch_norm_layers(layer))
+    return found
+
+
+def precise_batch_norm(model: keras.Model, images: np.ndarray, batch_size: int) -> int:
+    """Replaces each batch-norm layer's moving statistics by their mean over `images`' full batches.
+
+    The model runs forward in training mode (weights untouched) with each layer's momentum set
+    to i / (i + 1) for the i-th batch, so the moving mean and variance become the plain average
+    of the batches' statistics under the current weights, rather than a trail of older weights'
+    (Wu and Johnson, "Rethinking 'Batch' in BatchNorm", 2021, call this precise BN).
+
+    Returns:
+      The number of batches used (0 when the model has no batch norm or too few images).
+    """
+    layers = batch_norm_layers(model)
+    batches = len(images) // batch_size
+    if not layers or batches == 0:
+        return 0
+    momenta = [layer.momentum for layer in layers]
+    try:
+        for index in range(batches):
+            for layer in layers:
+                layer.momentum = index / (index + 1)
+            batch = np.asarray(images[index * batch_size : (index + 1) * batch_size], dtype=np.float32)
+            model(batch, training=True)
+    finally:
+        for layer, momentum in zip(layers, momenta, strict=True):
+            layer.momentum = momentum
+    return batches
+
+
 class WeightAverage(keras.callbacks.Callback):
     """Keeps an exponential moving average of the model's weights, step by step, and validates it.
 
-    Every variable is averaged, batch-norm statistics included, so the averaged model is complete.
+    Every variable is averaged, batch-norm statistics included, so the averaged model is complete;
+    with `bn_images`, those statistics are then re-estimated for the averaged weights
+    (precise_batch_norm) before each validation. Momentum 0 keeps the latest weights, so the
+    callback then only re-estimates the statistics.
     The momentum ramps up as min(momentum, (1 + t) / (10 + t)) over the t steps so far, so early
     weights do not linger. At each epoch's end the average is swapped into the model and
     evaluated on the validation data; its figures replace `val_loss` and `val_accuracy` in the
@@ -27,6 +69,9 @@ class WeightAverage(keras.callbacks.Callback):
       momentum: Decay per step, in (0, 1); 0.99-0.999 for a few thousand steps.
       validation_data: What `fit` validates on; None skips the evaluation (the average is still kept).
       folder: Where the average is saved after each epoch (for --resume); None: not saved.
+      bn_images: Unaugmented training images to re-estimate batch-norm statistics on; None: keep
+        the averaged moving statistics.
+      batch_size: Batch size of that re-estimation (the training batch size).
     """
 
     def __init__(
@@ -35,8 +80,11 @@ class WeightAverage(keras.callbacks.Callback):
         momentum: float,
         validation_data=None,
         folder: Path | None = None,
+        bn_images: np.ndarray | None = None,
+        batch_size: int = 32,
     ) -> None:
         super().__init__()
+        self.bn_images, self.batch_size = bn_images, batch_size
         self.inner = model
         self.momentum = momentum
         self.validation_data = validation_data
@@ -74,6 +122,8 @@ class WeightAverage(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self._raw = self.inner.get_weights()
         self.inner.set_weights(self.averaged_weights())
+        if self.bn_images is not None:
+            precise_batch_norm(self.inner, self.bn_images, self.batch_size)
         if self.validation_data is None or logs is None:
             return
         scores = self.model.evaluate(self.validation_data, verbose=0, return_dict=True)

@@ -25,6 +25,7 @@ from train.model_options import ModelOptions
 from train.model_spec import get_spec
 from train.plots import plot_history
 from train.trainer import train
+from train.weight_average import precise_batch_norm
 
 SIZE = 32
 ALL_AUGMENTATIONS = AugmentOptions(quarter_turns=True, rotation=0.1, translation=0.1, zoom=0.1)
@@ -375,3 +376,29 @@ def test_ema_keeps_the_step_by_step_average_and_validates_it(tmp_path):
 def test_ema_momentum_is_checked():
     with pytest.raises(ValueError, match="ema"):
         Hyperparameters(ema=1.0)
+
+
+def test_precise_batch_norm_sets_the_mean_of_the_batches_statistics():
+    inputs = keras.Input((8, 8, 3))
+    conv = keras.layers.Conv2D(4, 3, name="conv")(inputs)
+    model = keras.Model(inputs, keras.layers.BatchNormalization(momentum=0.99, name="bn")(conv))
+    images = np.random.default_rng(0).integers(0, 256, (36, 8, 8, 3)).astype(np.uint8)
+    assert precise_batch_norm(model, images, 8) == 4  # full batches only: the last 4 images are left out
+    features = keras.Model(inputs, conv).predict(images[:32].astype(np.float32), verbose=0)
+    batches = features.reshape(4, 8, -1, 4)
+    bn = model.get_layer("bn")
+    np.testing.assert_allclose(bn.moving_mean.numpy(), batches.mean(axis=(1, 2)).mean(axis=0), rtol=1e-4)
+    np.testing.assert_allclose(bn.moving_variance.numpy(), batches.var(axis=(1, 2)).mean(axis=0), rtol=1e-3)
+    assert bn.momentum == 0.99
+    assert precise_batch_norm(model, images[:7], 8) == 0
+
+
+@pytest.mark.slow
+def test_precise_bn_statistics_are_what_validation_scores_and_what_is_kept(tmp_path):
+    data = _learnable_dataset()
+    hparams = Hyperparameters(epochs=3, batch_size=16, seed=1, precise_bn=32, label_smoothing=0.0)
+    result = train(data, get_spec("cnn_bn"), ModelOptions(model="cnn_bn", image_size=SIZE), hparams, tmp_path)
+    _, val = data.split(hparams.validation_split, seed=1)
+    loss, _ = result.model.evaluate(val.gen_tf_dataset(16), verbose=0)
+    assert loss == pytest.approx(result.history["val_loss"][result.best_epoch - 1], rel=1e-4)
+    assert result.history["val_loss"] != result.history["val_raw_loss"]
