@@ -1,4 +1,4 @@
-"""Training-time augmentation: Keras preprocessing layers (flip, rotation, translation, zoom, brightness, contrast) and quarter turns."""
+"""Training-time augmentation: Keras preprocessing layers (flip, rotation, translation, zoom, brightness, contrast, gain) and quarter turns."""
 
 from __future__ import annotations
 
@@ -33,6 +33,11 @@ class AugmentOptions:
       brightness: Largest random brightness shift as a fraction of the pixel range (0.2 = +-51 of
         255), for cameras or exposures that vary.
       contrast: Largest random contrast change as a fraction (0.2: 0.8x to 1.2x around the mean).
+      gain: Largest random exposure change: every pixel multiplied by one factor per image,
+        drawn log-uniformly from [1 / (1 + gain), 1 + gain] (clipped at 255). Unlike brightness
+        (an offset) it scales dark defects and bright areas alike, as a longer exposure or a
+        higher current does in electroluminescence images; it keeps a model from telling
+        classes apart by overall brightness where the data confounds them.
       fill_mode: How pixels from outside the image are filled: 'reflect', 'wrap', 'constant',
         'nearest' (Keras' fill modes).
     """
@@ -44,6 +49,7 @@ class AugmentOptions:
     zoom: float = 0.0
     brightness: float = 0.0
     contrast: float = 0.0
+    gain: float = 0.0
     fill_mode: str = "reflect"
 
     def __post_init__(self) -> None:
@@ -61,6 +67,8 @@ class AugmentOptions:
         ):
             if not 0.0 <= value <= high:
                 raise ParameterError(name, value, f"must be in [0, {high}]")
+        if not 0.0 <= self.gain <= 3.0:
+            raise ParameterError("gain", self.gain, "must be in [0, 3] (0.3: exposures 0.77x to 1.3x)")
         if not 0.0 <= self.zoom < 1.0:
             raise ParameterError("zoom", self.zoom, "must be in [0, 1)")
 
@@ -80,7 +88,14 @@ class AugmentOptions:
         return (
             self.flip != "none"
             or self.quarter_turns
-            or bool(self.rotation or self.translation or self.zoom or self.brightness or self.contrast)
+            or bool(
+                self.rotation
+                or self.translation
+                or self.zoom
+                or self.brightness
+                or self.contrast
+                or self.gain
+            )
         )
 
     def describe(self) -> str:
@@ -95,6 +110,7 @@ class AugmentOptions:
                 ("zoom", self.zoom),
                 ("brightness", self.brightness),
                 ("contrast", self.contrast),
+                ("gain", self.gain),
             )
             if value
         ]
@@ -113,10 +129,12 @@ def build_augmenter(options: AugmentOptions, seed: int) -> keras.Sequential | No
 
     Returns:
       A keras.Sequential of RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
-      RandomBrightness and RandomContrast (those that are on), or None. The layers see raw
-      0..255 pixels.
+      RandomBrightness, RandomContrast and RandomGain (those that are on), or None. The layers
+      see raw 0..255 pixels.
     """
     import keras
+
+    from train.random_gain import RandomGain
 
     layers: list[keras.layers.Layer] = []
     if options.flip != "none":
@@ -155,4 +173,6 @@ def build_augmenter(options: AugmentOptions, seed: int) -> keras.Sequential | No
                 options.contrast, value_range=(0.0, 255.0), seed=seed + 5, name="random_contrast"
             )
         )
+    if options.gain:
+        layers.append(RandomGain(options.gain, seed=seed + 6, name="random_gain"))
     return keras.Sequential(layers, name="augmentation") if layers else None

@@ -157,6 +157,12 @@ def parser() -> argparse.ArgumentParser:
     aug_group.add_argument(
         "--contrast", type=float, default=aug.contrast, help="max contrast change, fraction"
     )
+    aug_group.add_argument(
+        "--gain",
+        type=float,
+        default=aug.gain,
+        help="max exposure change, a factor per image: 0.3 = 1/1.3x to 1.3x (against brightness confounds)",
+    )
     aug_group.add_argument("--no-augment", action="store_true", help="no augmentation at all")
 
     run = p.add_argument_group("run")
@@ -194,6 +200,7 @@ def options_from(args: argparse.Namespace) -> tuple[ModelOptions, Hyperparameter
             zoom=args.zoom,
             brightness=args.brightness,
             contrast=args.contrast,
+            gain=args.gain,
         )
     )
     hparams = Hyperparameters(
