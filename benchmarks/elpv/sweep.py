@@ -166,7 +166,7 @@ def report_markdown(rows: list[dict]) -> str:
         "# ELPV recipes on the validation split",
         "",
         "Chosen on a seeded, stratified 20% of the 1,968 training cells (393 images; one image is 0.25 points);",
-        "the test split is reported once per finished recipe by `python -m benchmarks elpv`. Mean and sample",
+        "the test split is reported once per finished recipe by `sweep test NAME`. Mean and sample",
         "standard deviation over the seeds; wall time per run on the CPU named, 2 cores. Written by",
         "`python -m benchmarks.elpv.sweep report` from the JSON files beside it.",
         "",
