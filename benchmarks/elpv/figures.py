@@ -40,19 +40,23 @@ def accuracy_vs_time(records: list[dict]) -> bytes:
     axes = figure.add_subplot(1, 1, 1)
     for name in sorted({r["recipe"] for r in records}):
         runs = [r for r in records if r["recipe"] == name]
-        minutes = [r["wall_seconds"] / 60 for r in runs]
-        val = [100 * r["val_accuracy"] for r in runs]
+        validated = [r for r in runs if r.get("val_accuracy") is not None]
+        minutes = [r["wall_seconds"] / 60 for r in validated]
+        val = [100 * r["val_accuracy"] for r in validated]
         (points,) = axes.plot(minutes, val, "o", alpha=0.45, markersize=5)
         colour = points.get_color()
         label = f"{name} ({len(runs)} seed{'s' if len(runs) > 1 else ''})"
-        axes.plot(
-            [statistics.fmean(minutes)],
-            [statistics.fmean(val)],
-            "o",
-            color=colour,
-            markersize=10,
-            label=label,
-        )
+        if validated:
+            axes.plot(
+                [statistics.fmean(minutes)],
+                [statistics.fmean(val)],
+                "o",
+                color=colour,
+                markersize=10,
+                label=label,
+            )
+        else:
+            label += ", no validation"
         tested = [r for r in runs if "test" in r]
         if tested:
             axes.plot(
@@ -62,6 +66,7 @@ def accuracy_vs_time(records: list[dict]) -> bytes:
                 color=colour,
                 markersize=14,
                 markeredgecolor="black",
+                label=None if validated else label,
             )
     axes.axhline(88.42, color="gray", linestyle="--", linewidth=1)
     axes.text(

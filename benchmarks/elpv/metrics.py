@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 
 
-def kept_validation_accuracy(model_dir: Path) -> float:
-    """val_accuracy at the epoch a `python -m train` run kept."""
+def kept_validation_accuracy(model_dir: Path) -> float | None:
+    """val_accuracy at the epoch a `python -m train` run kept (None: trained without validation)."""
     config = json.loads((model_dir / "train_config.json").read_text())
     history = json.loads((model_dir / "history.json").read_text())
-    return history["val_accuracy"][config["best_epoch"] - 1]
+    values = history.get("val_accuracy")
+    return values[config["best_epoch"] - 1] if values else None
 
 
 def int8_metrics(tflite: Path, keras_path: Path, data: Path) -> dict:

@@ -86,7 +86,10 @@ def run_recipe(
             {**_run_record(name, seed, command, model_dir, wall, cpu), "load_before": load_before}
         )
         path = atomic_write_text(runs / f"{name}-seed{seed}.json", json.dumps(record, indent=2) + "\n")
-        print(f"{name} seed {seed}: val {100 * record['val_accuracy']:.2f}%, train {100 * record['train_accuracy']:.2f}%, "
+        val = (
+            "no validation" if record["val_accuracy"] is None else f"val {100 * record['val_accuracy']:.2f}%"
+        )
+        print(f"{name} seed {seed}: {val}, train {100 * record['train_accuracy']:.2f}%, "
               f"{wall / 60:.1f} min -> {path}", flush=True)  # fmt: skip
         written.append(path)
     return written
@@ -143,12 +146,12 @@ def summarize(records: list[dict]) -> list[dict]:
     rows = []
     for name in sorted({r["recipe"] for r in records}):
         runs = sorted((r for r in records if r["recipe"] == name), key=lambda r: r["seed"])
-        val = [100 * r["val_accuracy"] for r in runs]
+        val = [100 * r["val_accuracy"] for r in runs if r["val_accuracy"] is not None]
         train = [100 * r["train_accuracy"] for r in runs]
         rows.append({
             "recipe": name,
             "seeds": [r["seed"] for r in runs],
-            "val_mean": statistics.fmean(val),
+            "val_mean": statistics.fmean(val) if val else None,
             "val_sd": statistics.stdev(val) if len(val) > 1 else 0.0,
             "train_mean": statistics.fmean(train),
             "wall_minutes": statistics.fmean(r["wall_seconds"] for r in runs) / 60,
@@ -157,7 +160,7 @@ def summarize(records: list[dict]) -> list[dict]:
             "test_int8": [100 * r["test"]["int8"] for r in runs if "test" in r],
             "test_float": [100 * r["test"]["keras_float"] for r in runs if "test" in r],
         })  # fmt: skip
-    return sorted(rows, key=lambda row: -row["val_mean"])
+    return sorted(rows, key=lambda row: -(row["val_mean"] or 0.0))
 
 
 def report_markdown(rows: list[dict]) -> str:
@@ -175,8 +178,11 @@ def report_markdown(rows: list[dict]) -> str:
     ]
     for row in rows:
         spread = f" ± {row['val_sd']:.2f}" if len(row["seeds"]) > 1 else " (one seed)"
+        validation = (
+            "none (all training cells)" if row["val_mean"] is None else f"{row['val_mean']:.2f}%{spread}"
+        )
         lines.append(
-            f"| {row['recipe']} | {', '.join(map(str, row['seeds']))} | {row['val_mean']:.2f}%{spread} | "
+            f"| {row['recipe']} | {', '.join(map(str, row['seeds']))} | {validation} | "
             f"{row['train_mean']:.2f}% | {row['wall_minutes']:.1f} | {row['cpu_model']} | "
             f"{_mean_spread(row['test_int8'])} | {_mean_spread(row['test_float'])} |"
         )

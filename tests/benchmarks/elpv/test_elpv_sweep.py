@@ -29,6 +29,14 @@ def test_recipes_are_ranked_by_mean_validation_accuracy_with_their_spread():
     assert "| b | 0 | 83.00% (one seed) |" in table
 
 
+def test_a_recipe_without_validation_is_listed_by_its_test_figures():
+    runs = [_record("all", 0, 0.8), _record("a", 0, 0.81)]
+    runs[0]["val_accuracy"], runs[0]["test"] = None, {"int8": 0.83, "keras_float": 0.83}
+    rows = summarize(runs)
+    assert [row["recipe"] for row in rows] == ["a", "all"] and rows[1]["val_mean"] is None
+    assert "| all | 0 | none (all training cells) | 90.00% |" in report_markdown(rows)
+
+
 def test_tested_seeds_show_their_mean_and_spread():
     runs = [_record("a", seed, 0.8) for seed in (0, 1, 2)]
     for run, (int8, float_) in zip(runs, [(0.82, 0.83), (0.84, 0.84), (0.83, 0.82)], strict=True):
