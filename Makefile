@@ -9,7 +9,12 @@ BUILD ?= build
 DATA ?= $(BUILD)/data/elpv
 MODEL_DIR ?= $(BUILD)/model
 TFLITE_DIR ?= $(BUILD)/tflite
-TRAIN_ARGS ?=
+# The default model for ELPV, chosen on the validation split, then trained on all training cells
+# (benchmarks/results/elpv/README.md). Other data (DATA=...) trains with python -m train's defaults.
+ELPV_RECIPE := --model cnn_bn --image-size 160 --alpha 1.0 --dropout 0.3 --epochs 60 --batch-size 32 \
+	--learning-rate 0.002 --lr-schedule cosine --warmup-epochs 2 --weight-decay 0.0001 \
+	--flip horizontal_and_vertical --quarter-turns --label-smoothing 0 --precise-bn 512 --validation-split 0 --seed 0
+TRAIN_ARGS ?= $(if $(filter $(BUILD)/data/elpv,$(DATA)),$(ELPV_RECIPE))
 CONVERT_ARGS ?=
 PYTEST_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 2

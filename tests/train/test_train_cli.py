@@ -262,3 +262,15 @@ def test_a_malformed_tf_config_is_one_line(elpv_subset, tmp_path, monkeypatch):
         *_train_args(elpv_subset / "train", tmp_path / "out"), "--distribute", "multi-worker", check=False
     )
     assert _one_error_line(proc).startswith("error: TF_CONFIG is not valid: expected JSON like")
+
+
+def test_the_makefile_elpv_recipe_is_a_valid_training_command():
+    from conftest import REPO
+    from train.cli import options_from, parser
+
+    text = (REPO / "Makefile").read_text().replace("\\\n", " ")
+    line = next(row for row in text.splitlines() if row.startswith("ELPV_RECIPE :="))
+    args = parser().parse_args(["--data", "d", "--out", "o", *line.split(":=", 1)[1].split()])
+    options, hparams = options_from(args)
+    assert options.model == "cnn_bn" and options.image_size == 160
+    assert hparams.validation_split == 0 and hparams.precise_bn > 0 and hparams.seed == 0
