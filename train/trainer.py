@@ -262,7 +262,7 @@ def train(
         best_epoch = best.best_epoch
     else:
         best_epoch = recorder.epochs_done
-        if average is not None and average.average is not None:  # no validation: the final average
+        if average is not None:  # no validation: the final average (or weights) with their statistics
             model.set_weights(average.averaged_weights())
             if average.bn_images is not None:
                 precise_batch_norm(model, average.bn_images, hparams.batch_size)

@@ -105,10 +105,12 @@ class WeightAverage(keras.callbacks.Callback):
         return True
 
     def on_train_begin(self, logs=None):
-        if self.average is None:
+        if self.average is None and self.momentum:
             self.average = [np.array(w, dtype=np.float64) for w in self.inner.get_weights()]
 
     def on_train_batch_end(self, batch, logs=None):
+        if not self.momentum:  # nothing to average: the latest weights are the "average"
+            return
         self.steps += 1
         decay = min(self.momentum, (1 + self.steps) / (10 + self.steps))
         for average, weight in zip(self.average, self.inner.get_weights(), strict=True):
@@ -116,7 +118,9 @@ class WeightAverage(keras.callbacks.Callback):
             average += (1.0 - decay) * weight
 
     def averaged_weights(self) -> list[np.ndarray]:
-        """The average, in the model's own dtypes."""
+        """The average, in the model's own dtypes (the current weights when momentum is 0)."""
+        if not self.momentum:
+            return self.inner.get_weights()
         return [a.astype(w.dtype) for a, w in zip(self.average, self.inner.get_weights(), strict=True)]
 
     def on_epoch_end(self, epoch, logs=None):
@@ -134,7 +138,7 @@ class WeightAverage(keras.callbacks.Callback):
 
     def save(self) -> None:
         """Writes the average and its step count to folder/ema.npz atomically."""
-        if self.folder is None or self.average is None:
+        if self.folder is None or self.average is None or not self.momentum:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self.folder / f".ema.tmp{os.getpid()}.npz"

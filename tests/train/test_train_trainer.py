@@ -402,3 +402,16 @@ def test_precise_bn_statistics_are_what_validation_scores_and_what_is_kept(tmp_p
     loss, _ = result.model.evaluate(val.gen_tf_dataset(16), verbose=0)
     assert loss == pytest.approx(result.history["val_loss"][result.best_epoch - 1], rel=1e-4)
     assert result.history["val_loss"] != result.history["val_raw_loss"]
+
+
+@pytest.mark.slow
+def test_without_validation_the_final_weights_get_precise_statistics(tmp_path):
+    data = _learnable_dataset()
+    hparams = Hyperparameters(epochs=2, batch_size=16, seed=1, precise_bn=32, validation_split=0.0)
+    result = train(data, get_spec("cnn_bn"), ModelOptions(model="cnn_bn", image_size=SIZE), hparams, tmp_path)
+    kept = _weights(result.model)
+    pick = np.sort(np.random.default_rng(1).permutation(len(data))[:32])
+    precise_batch_norm(result.model, data.images[pick], 16)  # the same cells again: nothing moves
+    for a, b in zip(kept, _weights(result.model), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    assert not (tmp_path / "checkpoints" / "ema.npz").exists()  # no average to keep
