@@ -26,7 +26,21 @@ OUT = RESULTS / "elpv" / "model"
 FILES = ("model_int8.tflite", "labels.txt", "model_card.json", "MODEL_CARD.md")
 
 
-def readme(record: dict, card: dict, verified: dict | None) -> str:
+def latency_against_reference(model: Path) -> dict:
+    """Median ms per invoke of MODEL and MobileNetV2-1.0-224 int8, interleaved, on 1 and 2 threads."""
+    from benchmarks.elpv.report import REFERENCE
+    from benchmarks.instruments.latency import interleaved_latency
+    from benchmarks.instruments.machine import load
+    from benchmarks.instruments.reference import reference_model
+
+    reference = reference_model(REFERENCE, "mobilenet_v2", 224, classes=1000)  # the table's cached copy
+    paths = {"published": model, REFERENCE: reference.path}
+    before = load()["uptime"]
+    timings = {str(threads): interleaved_latency(paths, threads) for threads in (1, 2)}
+    return {"reference": REFERENCE, "ms": timings, "uptime": [before, load()["uptime"]]}
+
+
+def readme(record: dict, card: dict, verified: dict | None, latency: dict | None = None) -> str:
     """README.md of the published model: what it is, its figures, and the commands behind them."""
     int8 = card["models"]["model_int8.tflite"]
     test = record["test"]
@@ -43,14 +57,29 @@ def readme(record: dict, card: dict, verified: dict | None) -> str:
         f"- test split ({test['images']} cells): int8 {100 * test['int8']:.2f}% (this runtime), Keras float "
         f"{100 * test['keras_float']:.2f}%; int8 recall "
         + ", ".join(f"{c} {100 * v:.2f}%" for c, v in test["recall_int8"].items()),
-        f"- validation (kept epoch {record['best_epoch']} of {record['epochs_run']}): "
-        f"{100 * record['val_accuracy']:.2f}%; training {record['wall_seconds'] / 60:.1f} min wall on "
-        f"{record['cores']} cores of an {record['cpu_model']}",
+        (
+            f"- validation (kept epoch {record['best_epoch']} of {record['epochs_run']}): "
+            f"{100 * record['val_accuracy']:.2f}%"
+            if record["val_accuracy"] is not None
+            else f"- trained on all training cells, no validation hold-out ({record['epochs_run']} epochs)"
+        )
+        + f"; training {record['wall_seconds'] / 60:.1f} min wall on {record['cores']} cores of an {record['cpu_model']}",
     ]
     if verified is not None:
         lines.append(
             f"- through the TFLite Task Library (tflite-support, 1 thread): {100 * verified['accuracy']:.2f}% "
             f"({verified['correct']} of {verified['images']})"
+        )
+    if latency is not None:
+        reference = latency["reference"]
+        lines.append(
+            "- median ms per invoke on this machine, interleaved with "
+            f"{reference} (int8): "
+            + "; ".join(
+                f"{threads} thread{'s' if threads != '1' else ''}: {v['published']:.2f} vs {v[reference]:.2f} "
+                f"({v[reference] / v['published']:.1f}x faster)"
+                for threads, v in latency["ms"].items()
+            )
         )
     lines += [
         "",
@@ -84,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=Path("build/elpv_sweep"), help="the sweep's models")
     parser.add_argument("--verified", type=Path, help="benchmarks.elpv.verify --out JSON of the same file")
     parser.add_argument("--out", type=Path, default=OUT, help="folder to write (default %(default)s)")
+    parser.add_argument(
+        "--latency", action="store_true", help="time it against MobileNetV2-1.0-224 int8 on this machine"
+    )
     args = parser.parse_args(argv)
     if not args.run.is_file():
         raise UserError(f"{args.run}: no such run file")
@@ -104,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     verified = json.loads(args.verified.read_text()) if args.verified else None
     if verified is not None and verified["sha256"] != card["models"]["model_int8.tflite"]["sha256"]:
         raise UserError(f"{args.verified}: verifies another file (sha256 {verified['sha256']})")
+    latency = latency_against_reference(source / "model_int8.tflite") if args.latency else None
     args.out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{args.out.name}.", dir=args.out.parent))
     try:
@@ -113,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
         (staging / "model_int8.tflite.sha256").write_text(f"{digest}  model_int8.tflite\n")
         if verified is not None:
             (staging / "task_library.json").write_text(json.dumps(relative_paths(verified), indent=2) + "\n")
-        (staging / "README.md").write_text(readme(record, card, verified))
+        if latency is not None:
+            (staging / "latency.json").write_text(json.dumps(latency, indent=2) + "\n")
+        (staging / "README.md").write_text(readme(record, card, verified, latency))
         os.chmod(staging, 0o755)
         old = args.out.with_name(f".{args.out.name}.old")
         if args.out.exists():

@@ -97,3 +97,18 @@ def test_each_seed_is_trained_and_recorded_as_it_finishes(elpv_subset, tmp_path)
 def test_a_seed_inside_the_recipe_is_refused(tmp_path):
     proc = run_module("benchmarks.elpv.sweep", "run", "x", "--train-args", "--epochs 2 --seed 3", check=False)
     assert proc.returncode == 2 and "leave out --seed" in proc.stderr
+
+
+def test_the_published_readme_states_the_hold_out_and_the_speed_against_mobilenet():
+    from benchmarks.elpv.publish import readme
+
+    record = {**_record("all", 0, 0.0), "val_accuracy": None, "best_epoch": 48, "epochs_run": 48, "cores": 2}
+    record["test"] = {"images": 656, "int8": 0.83, "keras_float": 0.829, "recall_int8": {"defective": 0.7},
+                      "command": "python -m convert --model m"}  # fmt: skip
+    io = {"shape": [1, 2], "dtype": "uint8"}
+    card = {"models": {"model_int8.tflite": {"size_bytes": 10, "sha256": "ab", "input": io, "output": io}}}
+    latency = {"reference": "M", "ms": {"1": {"published": 0.5, "M": 2.0}, "2": {"published": 0.4, "M": 1.0}}}
+    text = readme(record, card, {"accuracy": 0.8277, "correct": 543, "images": 656}, latency)
+    assert "no validation hold-out (48 epochs)" in text and "int8 83.00%" in text
+    assert "1 thread: 0.50 vs 2.00 (4.0x faster); 2 threads: 0.40 vs 1.00 (2.5x faster)" in text
+    assert "Task Library (tflite-support, 1 thread): 82.77% (543 of 656)" in text
