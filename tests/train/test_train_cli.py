@@ -273,4 +273,4 @@ def test_the_makefile_elpv_recipe_is_a_valid_training_command():
     args = parser().parse_args(["--data", "d", "--out", "o", *line.split(":=", 1)[1].split()])
     options, hparams = options_from(args)
     assert options.model == "cnn_bn" and options.image_size == 160
-    assert hparams.validation_split == 0 and hparams.precise_bn > 0 and hparams.seed == 0
+    assert hparams.validation_split == 0.2 and hparams.monitor == "val_accuracy" and hparams.seed == 0
