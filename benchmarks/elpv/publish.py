@@ -140,8 +140,11 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{args.out.name}.", dir=args.out.parent))
     try:
-        for name in FILES:
+        for name in ("model_int8.tflite", "labels.txt"):
             shutil.copyfile(source / name, staging / name)
+        # The card names the files it was made from; shown relative to the repository here.
+        (staging / "model_card.json").write_text(json.dumps(relative_paths(card), indent=2) + "\n")
+        (staging / "MODEL_CARD.md").write_text(relative_paths((source / "MODEL_CARD.md").read_text()))
         digest = card["models"]["model_int8.tflite"]["sha256"]
         (staging / "model_int8.tflite.sha256").write_text(f"{digest}  model_int8.tflite\n")
         if verified is not None:

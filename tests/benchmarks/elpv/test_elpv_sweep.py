@@ -85,6 +85,8 @@ def test_each_seed_is_trained_and_recorded_as_it_finishes(elpv_subset, tmp_path)
         == digest
     )
     assert (published / "labels.txt").read_text().split() == ["defective", "functional"]
+    cards = (published / "model_card.json").read_text() + (published / "MODEL_CARD.md").read_text()
+    assert str(tmp_path) not in cards and "tiny-seed0/model.keras" in cards  # shown, not as absolute paths
     text = (published / "README.md").read_text()
     assert (
         records[0]["command"] in text and "python -m benchmarks.elpv.verify" in text and "/tmp/" not in text
