@@ -167,9 +167,11 @@ def resize_steps(width: int, height: int, target_width: int, target_height: int)
     1. Halve both axes (2x2 means: OpenCV's SIMD area path) while both stay at least at the
        target (or one does and the other keeps 7/8 of it); an odd size drops its last column or
        row first.
-    2. Halve the one axis still at least twice its target (an exact 2x bilinear: the mean of each
+    2. Halve the one axis still more than twice its target (an exact 2x bilinear: the mean of each
        pair of pixels) until it is not.
-    3. Bilinear to the target: the factor left is below 2 on each axis, so every pixel still counts.
+    3. Bilinear to the target: the factor left is at most 2 on each axis, so every pixel still
+       counts (at exactly 2 the samples fall between pixel pairs: their means, as step 2 would
+       give, in one pass instead of two).
 
     Except: no steps at the target size; plain bilinear when enlarging along an axis; and a
     reduction by 3 to 4 on both axes whose sizes divide by 3 (the 300x300 ELPV cells to 96..100 px)
@@ -188,10 +190,10 @@ def resize_steps(width: int, height: int, target_width: int, target_height: int)
     while _halve_both(width, height, target_width, target_height):
         source, (width, height) = (_even(width), _even(height)), (width // 2, height // 2)
         steps.append(ResizeStep(source, (width, height), cv2.INTER_AREA))
-    while width >= 2 * target_width:
+    while width > 2 * target_width:
         source, width = (_even(width), height), width // 2
         steps.append(ResizeStep(source, (width, height), cv2.INTER_LINEAR))
-    while height >= 2 * target_height:
+    while height > 2 * target_height:
         source, height = (width, _even(height)), height // 2
         steps.append(ResizeStep(source, (width, height), cv2.INTER_LINEAR))
     if (width, height) != target:

@@ -27,9 +27,11 @@ AREA, LINEAR = cv2.INTER_AREA, cv2.INTER_LINEAR
         # 2x2 halvings while the short axis keeps 7/8 of its target (120 of 128): then bilinear
         ((640, 480), (128, 128), [((640, 480), (320, 240), AREA), ((320, 240), (160, 120), AREA),
                                   ((160, 120), (128, 128), LINEAR)]),
-        # the long axis alone still 2x: halved by pixel pairs
-        ((640, 480), (160, 160), [((640, 480), (320, 240), AREA), ((320, 240), (160, 240), LINEAR),
-                                  ((160, 240), (160, 160), LINEAR)]),
+        # the long axis exactly 2x: the final bilinear samples between pixel pairs, one pass
+        ((640, 480), (160, 160), [((640, 480), (320, 240), AREA), ((320, 240), (160, 160), LINEAR)]),
+        # the long axis more than 2x: halved by pixel pairs first
+        ((640, 480), (150, 160), [((640, 480), (320, 240), AREA), ((320, 240), (160, 240), LINEAR),
+                                  ((160, 240), (150, 160), LINEAR)]),
         ((640, 480), (300, 300), [((640, 480), (320, 480), LINEAR), ((320, 480), (300, 300), LINEAR)]),
         ((1920, 1080), (224, 224), [((1920, 1080), (960, 540), AREA), ((960, 540), (480, 270), AREA),
                                     ((480, 270), (240, 270), LINEAR), ((240, 270), (224, 224), LINEAR)]),
@@ -148,3 +150,11 @@ def test_constant_images_stay_constant_at_every_size():
         out = resize(flat, width, height)
         assert out.shape == (height, width, 3)
         assert (out == np.array((10, 200, 77), np.uint8)).all()
+
+
+def test_an_exact_2x_axis_in_the_final_bilinear_equals_pairs_then_bilinear():
+    frame = np.random.default_rng(4).integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    half = cv2.resize(frame, (320, 240), interpolation=cv2.INTER_AREA)
+    pairs = cv2.resize(cv2.resize(half, (160, 240), interpolation=LINEAR), (160, 160), interpolation=LINEAR)
+    got = resize(frame, 160, 160).astype(int)
+    assert np.abs(got - pairs).max() <= 1  # one rounding fewer, nothing else
