@@ -115,22 +115,18 @@ def _work(
 ) -> None:
     """Worker thread: copy the frame's model input in (made on the capture thread), invoke, top-k and
     ambiguity for each frame it takes, on its own interpreter."""
-    width, height = input_size(interpreter)
-    prepare = FramePreprocessor(width, height, options.center_crop)
     exchange = run.exchange
     while (frame := exchange.take()) is not None:
         try:
             taken = time.monotonic()
             start = time.perf_counter()
-            rgb = prepare(frame.image) if frame.rgb is None else frame.rgb
             image = frame.image.copy() if options.keep_images else None
             if image is None and tap is not None and tap.wants_image():
                 image = frame.image  # handed over, not copied: kept out of the buffer pool
             else:
                 exchange.recycle(frame.image)
-            set_input(interpreter, rgb)
-            if frame.rgb is not None:
-                exchange.recycle_input(frame.rgb)
+            set_input(interpreter, frame.rgb)  # run_loop's capture thread always makes it
+            exchange.recycle_input(frame.rgb)
             invoked = time.perf_counter()
             interpreter.invoke()
             done = time.perf_counter()

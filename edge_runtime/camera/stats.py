@@ -162,7 +162,14 @@ class LoopStats:
         self.missed = 0
         self.ambiguous = 0
         self.latency, self.inference, self.preprocess = Histogram(), Histogram(), Histogram()
-        self._parts = {name: Histogram() for name in ("capture", "queue", "preprocess", "invoke", "other")}
+        # A miss's parts, each against its own median; preprocess and invoke are the histograms above.
+        self._parts = {
+            "capture": Histogram(),
+            "queue": Histogram(),
+            "preprocess": self.preprocess,
+            "invoke": self.inference,
+            "other": Histogram(),
+        }
         self.miss_causes = dict.fromkeys(MISS_CAUSES, 0)
         self._recent: deque[tuple[float, float]] = deque(maxlen=1024)
 
@@ -185,8 +192,6 @@ class LoopStats:
         self.missed += result.missed
         self.ambiguous += result.ambiguous
         self.latency.add(result.latency_ms)
-        self.inference.add(result.inference_ms)
-        self.preprocess.add(result.preprocess_ms)
         self._recent.append((result.finished, result.latency_ms))
         if not result.missed:
             return None
