@@ -40,7 +40,7 @@ def average_models(members: Sequence[keras.Model], name: str = "ensemble") -> ke
     return keras.Model(inputs, keras.layers.Average(name="probabilities")(outputs), name=name)
 
 
-def _load_member(path: Path) -> tuple[keras.Model, list[str]]:
+def load_member(path: Path) -> tuple[keras.Model, list[str]]:
     """A trained model and the labels.txt beside it."""
     import keras
 
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     from labels import write_labels
     from train.callbacks import save_model_atomically
 
-    loaded = [_load_member(path) for path in args.members]
+    loaded = [load_member(path) for path in args.members]
     class_names = loaded[0][1]
     for path, (_, names) in zip(args.members, loaded, strict=True):
         if names != class_names:

@@ -33,21 +33,10 @@ def teacher_probabilities(
     Raises:
       UserError: A teacher without labels.txt, teachers that disagree on the classes or the input size.
     """
-    import keras
-
-    from labels import read_labels
     from train.dataset import Dataset
+    from train.ensemble import load_member
 
-    loaded = []
-    for path in models:
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"{path}: no such model; pass model.keras files written by python -m train"
-            )
-        labels_file = path.parent / "labels.txt"
-        if not labels_file.is_file():
-            raise UserError(f"{path}: no labels.txt beside it; pass the model.keras of a python -m train run")
-        loaded.append((keras.saving.load_model(path, compile=False), read_labels(labels_file)))
+    loaded = [load_member(path) for path in models]
     classes = {tuple(names) for _, names in loaded}
     sizes = {tuple(model.input_shape[1:3]) for model, _ in loaded}
     if len(classes) != 1 or len(sizes) != 1:

@@ -18,9 +18,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.elpv.verify import sha256_of
 from benchmarks.instruments.paths import RESULTS, relative_paths
 from edge_runtime.errors import UserError, cli_main
+from edge_runtime.files import sha256_file
 
 OUT = RESULTS / "elpv" / "model"
 FILES = ("model_int8.tflite", "labels.txt", "model_card.json", "MODEL_CARD.md")
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{source}: missing {', '.join(missing)}; the run's converted model is gone (sweep test made it)"
         )
     card = json.loads((source / "model_card.json").read_text())
-    if sha256_of(source / "model_int8.tflite") != card["models"]["model_int8.tflite"]["sha256"]:
+    if sha256_file(source / "model_int8.tflite") != card["models"]["model_int8.tflite"]["sha256"]:
         raise UserError(f"{source / 'model_int8.tflite'}: differs from its model card's sha256")
     verified = json.loads(args.verified.read_text()) if args.verified else None
     if verified is not None and verified["sha256"] != card["models"]["model_int8.tflite"]["sha256"]:

@@ -102,8 +102,11 @@ def test_recipe(name: str, seeds: list[int] | None, data: Path, work: Path, runs
       UserError: No run of `name` (or of a seed asked for), or a run already tested.
     """
     files = sorted(runs.glob(f"{name}-seed*.json"), key=lambda p: int(p.stem.rsplit("seed", 1)[1]))
-    records = {json.loads(p.read_text())["seed"]: (p, json.loads(p.read_text())) for p in files}
-    records = {seed: pair for seed, pair in records.items() if pair[1]["recipe"] == name}
+    records = {}
+    for path in files:
+        record = json.loads(path.read_text())
+        if record["recipe"] == name:
+            records[record["seed"]] = (path, record)
     chosen = sorted(records) if seeds is None else seeds
     missing = [seed for seed in chosen if seed not in records]
     if not records or missing:

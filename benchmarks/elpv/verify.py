@@ -12,7 +12,6 @@ gets, independent of this repository's runtime.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import subprocess
 import sys
@@ -20,18 +19,9 @@ import tempfile
 from pathlib import Path
 
 from edge_runtime.errors import UserError, cli_main
-from edge_runtime.files import atomic_write_text
+from edge_runtime.files import atomic_write_text, sha256_file
 
 CLIENT_SCRIPT = Path(__file__).resolve().parents[1] / "instruments" / "task_library_labels.py"
-
-
-def sha256_of(path: Path) -> str:
-    """The hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def check_sha256(model: Path) -> str | None:
@@ -44,7 +34,7 @@ def check_sha256(model: Path) -> str | None:
     if not listed.is_file():
         return None
     expected = listed.read_text().split()[0].lower()
-    actual = sha256_of(model)
+    actual = sha256_file(model)
     if actual != expected:
         raise UserError(f"{model}: sha256 {actual} differs from {listed}'s {expected}; the file was changed")
     return actual
@@ -137,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     predicted = task_library_labels(args.clients_python or "", args.model.resolve(), paths)
     result = {
         "model": args.model.as_posix(),
-        "sha256": digest or sha256_of(args.model),
+        "sha256": digest or sha256_file(args.model),
         "sha256_checked": digest is not None,
         "client": "TFLite Task Library (tflite-support) ImageClassifier, 1 thread",
         "data": args.data.as_posix(),

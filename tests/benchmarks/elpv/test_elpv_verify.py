@@ -7,8 +7,9 @@ import shutil
 
 import pytest
 
-from benchmarks.elpv.verify import score, sha256_of
+from benchmarks.elpv.verify import score
 from conftest import CLIENTS_PYTHON, run_clients, run_module
+from edge_runtime.files import sha256_file
 
 
 def test_score_counts_recall_and_accuracy_per_expert_probability():
@@ -32,7 +33,7 @@ def test_the_task_library_classifies_every_test_cell_and_a_changed_file_is_refus
 ):
     model = tmp_path / "model_int8.tflite"
     shutil.copy(converted / "model_int8.tflite", model)
-    (tmp_path / "model_int8.tflite.sha256").write_text(f"{sha256_of(model)}  model_int8.tflite\n")
+    (tmp_path / "model_int8.tflite.sha256").write_text(f"{sha256_file(model)}  model_int8.tflite\n")
     out = tmp_path / "verify.json"
     run_module(
         "benchmarks.elpv.verify", str(model), "--data", str(elpv_subset / "test"),
