@@ -42,10 +42,18 @@ class GcPauses:
             total += max(0.0, min(ended, end) - max(began, start))
         return total * 1000.0
 
-    def __enter__(self) -> GcPauses:
+    def install(self) -> GcPauses:
+        """Starts timing collections (returns self)."""
         gc.callbacks.append(self._callback)
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def remove(self) -> None:
+        """Stops timing them; safe to call twice."""
         if self._callback in gc.callbacks:
             gc.callbacks.remove(self._callback)
+
+    def __enter__(self) -> GcPauses:
+        return self.install()
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()

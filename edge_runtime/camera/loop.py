@@ -233,7 +233,7 @@ def run_loop(
     # the run: frozen out of the collector's scans, so a collection during the run is short.
     gc.collect()
     gc.freeze()
-    pauses = GcPauses().__enter__()
+    pauses = GcPauses().install()
     start = time.monotonic()
     next_status = start + options.status_interval_s
     for thread in (*threads, capture):
@@ -266,7 +266,7 @@ def run_loop(
         for thread in threads:
             thread.join()
         capture.join(timeout=2.0)
-        pauses.__exit__()
+        pauses.remove()
         gc.unfreeze()
     elapsed = time.monotonic() - start
     reason, error = run.capture_end.reason, run.capture_end.error
