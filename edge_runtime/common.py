@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import weakref
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,9 @@ class TensorInfo:
       zero_point: Its quantization zero point.
       table: For an integer input, the quantized value of each pixel value 0..255; else None.
       size: Its number of elements.
+      pixel_bytes: For an RGB input, how its bytes relate to the pixels: "same" (uint8, scale 1,
+        zero point 0), "sign_flipped" (int8, scale 1, zero point -128: pixel - 128 is the pixel
+        with its top bit flipped), else None (a table or float conversion is needed).
     """
 
     index: int
@@ -42,6 +46,7 @@ class TensorInfo:
     zero_point: int
     table: np.ndarray | None = None
     size: int = 0
+    pixel_bytes: str | None = None
 
 
 _INFO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -54,7 +59,12 @@ def _info(details: dict, is_input: bool) -> TensorInfo:
     if is_input and dtype.kind in "iu" and scale > 0:
         table = pixel_table(scale, int(zero_point), dtype)
     size = int(np.prod(details["shape"]))
-    return TensorInfo(int(details["index"]), dtype, scale, int(zero_point), table, size)
+    pixel_bytes = None
+    if is_input and details["shape"][-1] == 3 and scale == 1.0:
+        pixel_bytes = {(np.uint8, 0): "same", (np.int8, -128): "sign_flipped"}.get(
+            (dtype.type, int(zero_point))
+        )
+    return TensorInfo(int(details["index"]), dtype, scale, int(zero_point), table, size, pixel_bytes)
 
 
 def tensor_info(interpreter: Any) -> tuple[TensorInfo, TensorInfo]:
@@ -189,14 +199,43 @@ def set_input(interpreter: Any, rgb: np.ndarray) -> None:
         )
     if info.dtype.kind == "f":
         tensor[...] = rgb
-    elif info.dtype == np.uint8 and (info.scale, info.zero_point) == (1.0, 0):
+    elif info.pixel_bytes == "same":
         np.copyto(tensor, rgb)
+    elif info.pixel_bytes == "sign_flipped":  # 2.6 us for 160x160x3 where the table takes 60 (Zen 4)
+        np.bitwise_xor(rgb, 0x80, out=tensor.view(np.uint8))
     elif info.table is not None:
         np.take(info.table, rgb, out=tensor, mode="clip")
     else:
         raise ValueError(
             f"unsupported input tensor: {info.dtype} with quantization {(info.scale, info.zero_point)}"
         )
+
+
+def fill_input(interpreter: Any, write: Callable[[np.ndarray], object]) -> bool:
+    """Lets `write(pixels)` put model-sized RGB straight into the input tensor, when its bytes allow.
+
+    For a uint8 input that takes raw pixels, `pixels` is the tensor itself; for an int8 one with
+    zero point -128, a uint8 view of it, whose top bits are flipped after `write` returns. Either
+    way the model input is made without an intermediate image or a copy. Other inputs (float,
+    other quantization, grayscale) are left alone: use `set_input`.
+
+    Args:
+      interpreter: The interpreter, tensors allocated.
+      write: Called once with a (height, width, 3) uint8 array to fill completely; it must not
+        keep the array (the interpreter refuses to run while a view of its tensor is held).
+
+    Returns:
+      Whether `write` was called (and the input is set).
+    """
+    info = tensor_info(interpreter)[0]
+    if info.pixel_bytes is None:
+        return False
+    tensor = interpreter.tensor(info.index)()[0]
+    pixels = tensor if info.pixel_bytes == "same" else tensor.view(np.uint8)
+    write(pixels)
+    if info.pixel_bytes == "sign_flipped":
+        np.bitwise_xor(pixels, 0x80, out=pixels)
+    return True
 
 
 def get_scores(interpreter: Any) -> np.ndarray:

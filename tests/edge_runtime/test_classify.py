@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from edge_runtime.classify import Class, classify_image, get_classes, get_classes_from_scores
-from edge_runtime.common import get_score_list, get_scores, input_size, set_input
+from edge_runtime.common import get_score_list, get_scores, input_details, input_size, set_input
 from edge_runtime.image import load_rgb, resize
 from edge_runtime.interpreter import make_interpreter
 
@@ -132,6 +132,23 @@ def test_classify_image_resizes_then_runs(interpreters):
     manual = get_classes_from_scores(get_scores(interpreter), 2, 0.0, ["a", "b", "c"])
     assert get_classes(interpreter, 2, 0.0, ["a", "b", "c"]) == manual
     assert classify_image(interpreter, rgb, top_k=2, labels=["a", "b", "c"]) == manual
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_classify_image_on_camera_frames_matches_the_manual_path(interpreters, mode):
+    # 640x480 takes the halving plan; uint8 and int8 inputs get its last step written straight into
+    # the tensor, float32 through set_input: all must equal resize -> set_input -> invoke -> top-k.
+    interpreter = interpreters[mode]
+    rng = np.random.default_rng(4)
+    for shape in ((480, 640, 3), (480, 640, 3), (720, 1280, 3), (32, 32, 3)):
+        rgb = rng.integers(0, 256, shape, dtype=np.uint8)
+        width, height = input_size(interpreter)
+        set_input(interpreter, resize(rgb, width, height))
+        interpreter.invoke()
+        manual = get_classes_from_scores(get_scores(interpreter), 3)
+        tensor = interpreter.get_tensor(input_details(interpreter)["index"]).copy()
+        assert classify_image(interpreter, rgb, top_k=3) == manual
+        np.testing.assert_array_equal(interpreter.get_tensor(input_details(interpreter)["index"]), tensor)
 
 
 def test_classify_image_threshold_and_top_k(interpreters):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from edge_runtime.common import (
+    fill_input,
     get_scores,
     input_details,
     input_dtype,
@@ -218,3 +219,32 @@ def test_tensor_info_is_read_once_per_interpreter_and_matches_the_details(tiny_t
         assert info_in.table is None
     else:
         np.testing.assert_array_equal(info_in.table, pixel_table(*details["quantization"], np.dtype(mode)))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_fill_input_writes_what_set_input_would(tiny_tflite, mode):
+    # uint8 (pixels as is) and int8 (zero point -128: sign-flipped bytes) take the pixels straight
+    # into the tensor; a float input is refused, untouched, so the caller falls back to set_input.
+    direct, reference = make_interpreter(tiny_tflite[mode]), make_interpreter(tiny_tflite[mode])
+    for seed in (7, 8):  # twice: the view must be released, or invoke() would refuse to run
+        image = _noise(seed)
+        image[0, 0] = (0, 128, 255)
+        before = _input_tensor(direct).copy()
+        written = fill_input(direct, lambda pixels, image=image: np.copyto(pixels, image))
+        assert written == (mode != "float32")
+        set_input(reference, image)
+        if written:
+            np.testing.assert_array_equal(_input_tensor(direct), _input_tensor(reference))
+        else:
+            np.testing.assert_array_equal(_input_tensor(direct), before)
+            set_input(direct, image)
+        direct.invoke()
+        reference.invoke()
+        np.testing.assert_array_equal(get_scores(direct), get_scores(reference))
+
+
+@pytest.mark.parametrize("mode", ["uint8", "int8"])
+def test_fill_input_refuses_inputs_that_need_a_table(narrow_models, mode):
+    interpreter = make_interpreter(narrow_models[mode])
+    assert tensor_info(interpreter)[0].pixel_bytes is None
+    assert fill_input(interpreter, lambda pixels: pytest.fail("must not be called")) is False
