@@ -43,6 +43,16 @@ def test_a_broken_clients_environment_is_reported_and_the_rest_still_timed(tiny_
     assert peers["invoke_floor"]["stats"]["count"] == 2
     assert peers["edge_runtime"]["stats"]["count"] == 2
     assert result["frame_size"] == [640, 480]
+    # The overhead is split inside edge_runtime's own calls: the warm-up pass is not counted, and
+    # each call's own work plus its invoke() is the call's time (the timer's reads aside).
+    edge = peers["edge_runtime"]
+    assert edge["own_work_ms"]["count"] == edge["invoke_in_call_ms"]["count"] == 2
+    assert edge["own_work_ms"]["min_ms"] > 0 and edge["invoke_in_call_ms"]["min_ms"] > 0
+    assert edge["own_work_ms"]["min_ms"] + edge["invoke_in_call_ms"]["min_ms"] <= edge["stats"]["max_ms"]
+    split = result["edge_runtime_overhead"]["split"]
+    assert split["own_work_p50_ms"] == edge["own_work_ms"]["p50_ms"]
+    floor = peers["invoke_floor"]["stats"]["p50_ms"]
+    assert split["invoke_slowdown_p50_ms"] == pytest.approx(edge["invoke_in_call_ms"]["p50_ms"] - floor)
 
 
 @pytest.mark.parametrize(
