@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from edge_runtime.folders import list_images
-from edge_runtime.image import load_rgb, resize, resize_steps
+from edge_runtime.image import Resizer, load_rgb, resize, resize_steps
 
 
 def checkerboard(width: int, height: int) -> np.ndarray:
@@ -158,3 +158,35 @@ def test_an_exact_2x_axis_in_the_final_bilinear_equals_pairs_then_bilinear():
     pairs = cv2.resize(cv2.resize(half, (160, 240), interpolation=LINEAR), (160, 160), interpolation=LINEAR)
     got = resize(frame, 160, 160).astype(int)
     assert np.abs(got - pairs).max() <= 1  # one rounding fewer, nothing else
+
+
+def test_resizer_prefetch_trials_decide_once_and_never_change_pixels():
+    # The choice to read a frame through first is timed on this machine, so only its bookkeeping is
+    # checked: the pixels equal resize()'s in every mode, the trials end after TRIALS frames with
+    # a bool, a new frame size starts them again, and a plan without an area pass never prefetches.
+    rng = np.random.default_rng(5)
+    frames = rng.integers(0, 256, (4, 480, 640, 3), dtype=np.uint8)
+    expected = [resize(frame, 160, 160) for frame in frames]
+    measured, always, never = (
+        Resizer(160, 160),
+        Resizer(160, 160, prefetch=True),
+        Resizer(160, 160, prefetch=False),
+    )
+    out = np.empty((160, 160, 3), np.uint8)
+    for index in range(Resizer.TRIALS + 1):
+        assert measured.prefetch is None
+        for resizer in (measured, always, never):
+            np.testing.assert_array_equal(resizer(frames[index % 4], out), expected[index % 4])
+    assert isinstance(measured.prefetch, bool)
+    assert (always.prefetch, never.prefetch) == (True, False)
+    wide = rng.integers(0, 256, (720, 1280, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(measured(wide, out), resize(wide, 160, 160))
+    assert measured.prefetch is None  # a new size: trials again
+    small = rng.integers(0, 256, (200, 200, 3), dtype=np.uint8)  # one bilinear step, no area pass
+    np.testing.assert_array_equal(measured(small, out), resize(small, 160, 160))
+    assert measured.prefetch is False
+    # A frame that is not C-contiguous (a crop) is resized without the read, trials or not.
+    crop = frames[0][:, 10 : 650 - 20]
+    resizer = Resizer(160, 160, prefetch=True)
+    for _ in range(2):
+        np.testing.assert_array_equal(resizer(crop, out), resize(crop, 160, 160))
