@@ -75,6 +75,23 @@ def build_cnn_bn(shape: tuple[int, int, int], num_classes: int, options: ModelOp
     about the same multiply-adds (~90 M in all at 160 px, alpha 1), less than MobileNetV2-1.0-224
     (300 M), and dense 3x3 convolutions run well in int8.
     """
+    return _cnn_bn(shape, num_classes, options, stem_convs=1, name="cnn_bn")
+
+
+def build_cnn_bn_fullres(shape: tuple[int, int, int], num_classes: int, options: ModelOptions) -> keras.Model:
+    """`cnn_bn` with a second stride-2 convolution in its stem, for cells at their full resolution.
+
+    The stem's two learned stride-2 convolutions and the max-pool bring the image to 1/8 size, so
+    the body works on a 300 px cell as `cnn_bn` does on a 150-160 px one (about the same
+    multiply-adds: ~100 M at 300 px, alpha 1) while the first convolution still sees every pixel:
+    thin cracks are filtered before they are averaged away, where `cnn_bn` at 160 px receives them
+    already resampled below a pixel wide.
+    """
+    return _cnn_bn(shape, num_classes, options, stem_convs=2, name="cnn_bn_fullres")
+
+
+def _cnn_bn(shape: tuple[int, int, int], num_classes: int, options: ModelOptions, stem_convs: int, name: str):
+    """The `cnn_bn` family: `stem_convs` stride-2 convolutions, a max-pool, four two-convolution stages."""
     import keras
 
     def conv_bn_relu(x, filters: int, name: str, strides: int = 1):
@@ -84,7 +101,8 @@ def build_cnn_bn(shape: tuple[int, int, int], num_classes: int, options: ModelOp
 
     width = max(8, int(round(32 * options.alpha)))
     inputs, x = _pixels_0_1(shape, options)
-    x = conv_bn_relu(x, max(8, width // 2), "stem", strides=2)
+    for index in range(stem_convs):
+        x = conv_bn_relu(x, max(8, width // 2), "stem" if index == 0 else f"stem{index + 1}", strides=2)
     x = keras.layers.MaxPooling2D(name="stem_pool")(x)
     for stage in range(4):
         for index in (1, 2):
@@ -92,7 +110,7 @@ def build_cnn_bn(shape: tuple[int, int, int], num_classes: int, options: ModelOp
         if stage < 3:
             x = keras.layers.MaxPooling2D(name=f"stage{stage + 1}_pool")(x)
     x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
-    return keras.Model(inputs, classifier_head(x, num_classes, options.dropout or 0.0), name="cnn_bn")
+    return keras.Model(inputs, classifier_head(x, num_classes, options.dropout or 0.0), name=name)
 
 
 def build_cnn_res(shape: tuple[int, int, int], num_classes: int, options: ModelOptions) -> keras.Model:

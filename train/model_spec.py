@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING
 
 from edge_runtime.errors import ParameterError, UserError
 from train.applications import CAFFE, MINUS1_1, RAW, BaseNetwork, build_application
-from train.architectures import build_ann, build_cnn, build_cnn_bn, build_cnn_cifar10, build_cnn_res
+from train.architectures import (
+    build_ann,
+    build_cnn,
+    build_cnn_bn,
+    build_cnn_bn_fullres,
+    build_cnn_cifar10,
+    build_cnn_res,
+)
 from train.model_options import IMAGENET, ModelOptions, check_weights_file
 
 if TYPE_CHECKING:
@@ -181,6 +188,15 @@ MODEL_SPECS: Mapping[str, ModelSpec] = MappingProxyType(
                 description="VGG-style CNN with batch norm (alpha = width), the ELPV benchmark model",
                 build_fn=build_cnn_bn,
                 default_size=160,
+                default_dropout=0.3,
+                alphas=(0.5, 0.75, 1.0, 1.5, 2.0),
+            ),
+            ModelSpec(
+                name="cnn_bn_fullres",
+                description="cnn_bn with a two-convolution stride-4 stem: 300 px cells at cnn_bn-150's cost",
+                build_fn=build_cnn_bn_fullres,
+                default_size=300,
+                min_size=64,
                 default_dropout=0.3,
                 alphas=(0.5, 0.75, 1.0, 1.5, 2.0),
             ),

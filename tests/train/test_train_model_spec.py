@@ -36,6 +36,7 @@ PREPROCESSING = {
     "cnn": ("rescale_0_1", _scale_0_1),
     "cnn_cifar10": ("rescale_0_1", _scale_0_1),
     "cnn_bn": ("rescale_0_1", _scale_0_1),
+    "cnn_bn_fullres": ("rescale_0_1", _scale_0_1),
     "cnn_res": ("rescale_0_1", _scale_0_1),
     "vgg16": ("caffe_bgr", _caffe),
     "mobilenet_v1": ("rescale_minus1_1", _scale_minus1_1),
@@ -118,6 +119,23 @@ def test_width_multipliers_change_the_model():
         small = spec.build(ModelOptions(model=name, image_size=size, alpha=narrow), 2)
         big = spec.build(ModelOptions(model=name, image_size=size, alpha=wide), 2)
         assert small.count_params() < big.count_params() / 3, name
+
+
+def test_the_fullres_stem_gives_the_body_of_cnn_bn_at_half_the_size():
+    """cnn_bn_fullres at 300 px runs cnn_bn's stages on the maps cnn_bn makes of a 150 px image: same
+    weights in the body, one more stride-2 convolution before it."""
+    full = get_spec("cnn_bn_fullres").build(ModelOptions(model="cnn_bn_fullres", image_size=300), 2)
+    half = get_spec("cnn_bn").build(ModelOptions(model="cnn_bn", image_size=150), 2)
+    assert full.get_layer("stage1_conv1").output.shape == half.get_layer("stage1_conv1").output.shape
+    assert full.get_layer("stem2").strides == (2, 2) and full.get_layer("stem").strides == (2, 2)
+    body = [layer.name for layer in half.layers if layer.name.startswith("stage")]
+    for name in body:
+        assert [w.shape for w in full.get_layer(name).weights] == [
+            w.shape for w in half.get_layer(name).weights
+        ]
+    assert full.count_params() - half.count_params() == sum(
+        int(np.prod(w.shape)) for w in full.get_layer("stem2").weights
+    ) + sum(int(np.prod(w.shape)) for w in full.get_layer("stem2_bn").weights)
 
 
 def test_whole_model_weights_load_from_a_file_and_bad_files_are_named(tmp_path):
