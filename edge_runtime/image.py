@@ -225,13 +225,11 @@ def resize(image: np.ndarray, width: int, height: int, out: np.ndarray | None = 
       is needed and no `out` is given).
     """
     h, w = image.shape[:2]
-    return _run_steps(image, resize_steps(w, h, width, height), None, out)
+    return _run_steps(image, resize_steps(w, h, width, height), out)
 
 
-def _run_steps(
-    image: np.ndarray, steps: tuple[ResizeStep, ...], scratch: list[np.ndarray] | None, out: np.ndarray | None
-) -> np.ndarray:
-    """Runs a plan; intermediate steps write into `scratch` (one array per step but the last) when given."""
+def _run_steps(image: np.ndarray, steps: tuple[ResizeStep, ...], out: np.ndarray | None) -> np.ndarray:
+    """Runs a plan, the last step into `out` when given."""
     if not steps:
         if out is None:
             return image
@@ -241,12 +239,12 @@ def _run_steps(
     for index, (source, size, interpolation) in enumerate(steps):
         if source != (image.shape[1], image.shape[0]):
             image = image[: source[1], : source[0]]
-        dst = out if index == last else (scratch[index] if scratch is not None else None)
-        if dst is None:
-            image = cv2.resize(image, size, interpolation=interpolation)
-        else:
-            image = cv2.resize(image, size, dst=dst, interpolation=interpolation)
+        dst = out if index == last else None
+        image = cv2.resize(image, size, dst=dst, interpolation=interpolation)
     return image
+
+
+_UINT8 = np.dtype(np.uint8)
 
 
 def _read_through(image: np.ndarray) -> None:
@@ -257,7 +255,9 @@ def _read_through(image: np.ndarray) -> None:
 class Resizer:
     """`resize` to one target size into reused buffers: a camera loop's resize without per-frame allocation.
 
-    The plan and its intermediate images are made for the first frame size seen (again if it changes).
+    The plan and its intermediate images are made for the first frame size seen (again if it changes),
+    as a list of cv2.resize calls with their crops and destinations worked out: a frame then costs
+    its OpenCV passes and little Python (which runs with cold caches right after an invoke()).
 
     Prefetch: OpenCV's 2x2 area pass over a frame that is not in the caches can take longer than
     reading the frame once with a SIMD pass and then halving it from the cache (640x480 on Zen 4,
@@ -279,36 +279,56 @@ class Resizer:
         self._fixed = prefetch
         self.prefetch = prefetch
         self._shape: tuple[int, ...] | None = None
-        self._steps: tuple[ResizeStep, ...] = ()
-        self._scratch: list[np.ndarray] = []
+        # One (crop or None, size, interpolation, destination or None for `out`) per cv2.resize.
+        self._calls: tuple[tuple[tuple[int, int] | None, tuple[int, int], int, np.ndarray | None], ...] = ()
         self._trials: tuple[list[int], list[int]] = ([], [])
 
     def __call__(self, image: np.ndarray, out: np.ndarray) -> np.ndarray:
         """Writes `resize(image, width, height)` into `out` ((height, width, 3) uint8) and returns it."""
         if image.shape != self._shape:
-            self._shape = image.shape
-            self._steps = resize_steps(image.shape[1], image.shape[0], self.width, self.height)
-            extra = image.shape[2:]
-            self._scratch = [np.empty((h, w, *extra), np.uint8) for _, (w, h), _ in self._steps[:-1]]
-            self.prefetch, self._trials = self._fixed, ([], [])
-            if not self._steps or self._steps[0].interpolation != cv2.INTER_AREA:
-                self.prefetch = False  # only the area pass reads the whole frame
-            return _run_steps(image, self._steps, self._scratch, out)  # untimed: first touch of the buffers
-        readable = image.dtype == np.uint8 and image.flags.c_contiguous
-        if self.prefetch is None and readable:
+            return self._plan(image, out)
+        if self.prefetch is None:
             return self._trial(image, out)
-        if self.prefetch and readable:
+        if self.prefetch and image.dtype == _UINT8 and image.flags.c_contiguous:
             _read_through(image)
-        return _run_steps(image, self._steps, self._scratch, out)
+        return self._run(image, out)
+
+    def _run(self, image: np.ndarray, out: np.ndarray) -> np.ndarray:
+        if not self._calls:
+            np.copyto(out, image)
+            return out
+        for crop, size, interpolation, dst in self._calls:
+            if crop is not None:
+                image = image[: crop[1], : crop[0]]
+            image = cv2.resize(image, size, out if dst is None else dst, 0, 0, interpolation)
+        return image
+
+    def _plan(self, image: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Plans for a new frame size, makes the intermediate images and resizes (untimed: first touch)."""
+        self._shape = image.shape
+        steps = resize_steps(image.shape[1], image.shape[0], self.width, self.height)
+        extra = image.shape[2:]
+        calls, previous = [], (image.shape[1], image.shape[0])
+        for index, (source, size, interpolation) in enumerate(steps):
+            dst = None if index == len(steps) - 1 else np.empty((size[1], size[0], *extra), np.uint8)
+            calls.append((None if source == previous else source, size, interpolation, dst))
+            previous = size
+        self._calls = tuple(calls)
+        self.prefetch, self._trials = self._fixed, ([], [])
+        if not steps or steps[0].interpolation != cv2.INTER_AREA:
+            self.prefetch = False  # only the area pass reads the whole frame
+        return self._run(image, out)
 
     def _trial(self, image: np.ndarray, out: np.ndarray) -> np.ndarray:
         """One timed frame of the prefetch trials; decides after the last."""
+        if not (image.dtype == _UINT8 and image.flags.c_contiguous):
+            return self._run(image, out)
         without, with_read = self._trials
         read = len(with_read) < len(without)
         tick = time.perf_counter_ns()
         if read:
             _read_through(image)
-        result = _run_steps(image, self._steps, self._scratch, out)
+        result = self._run(image, out)
         (with_read if read else without).append(time.perf_counter_ns() - tick)
         if len(with_read) * 2 >= self.TRIALS:
             self.prefetch = float(np.median(with_read)) < 0.9 * float(np.median(without))

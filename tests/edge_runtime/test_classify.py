@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from edge_runtime import classify
 from edge_runtime.classify import Class, classify_image, get_classes, get_classes_from_scores
-from edge_runtime.common import get_score_list, get_scores, input_details, input_size, set_input
+from edge_runtime.common import get_score_list, get_scores, input_details, input_size, set_input, tensor_info
 from edge_runtime.image import load_rgb, resize
 from edge_runtime.interpreter import make_interpreter
 
@@ -140,7 +142,7 @@ def test_classify_image_on_camera_frames_matches_the_manual_path(interpreters, m
     # the tensor, float32 through set_input: all must equal resize -> set_input -> invoke -> top-k.
     interpreter = interpreters[mode]
     rng = np.random.default_rng(4)
-    for shape in ((480, 640, 3), (480, 640, 3), (720, 1280, 3), (32, 32, 3)):
+    for shape in ((480, 640, 3), (480, 640, 3), (720, 1280, 3), (481, 643, 3), (32, 32, 3)):
         rgb = rng.integers(0, 256, shape, dtype=np.uint8)
         width, height = input_size(interpreter)
         set_input(interpreter, resize(rgb, width, height))
@@ -194,3 +196,44 @@ def test_the_python_score_list_is_bit_for_bit_get_scores(interpreters, mode):
         interpreter.invoke()
         assert get_score_list(interpreter) == get_scores(interpreter).tolist()
         assert get_classes(interpreter, 3) == get_classes_from_scores(get_scores(interpreter), 3)
+
+
+@pytest.mark.parametrize("mode", ["uint8", "int8"])
+def test_classify_images_integer_top_k_equals_get_classes(interpreters, mode):
+    """classify_image ranks a quantized output by its integers and dequantizes only what it keeps:
+    the same classes, order (ids ascending on ties) and float32 scores as get_classes_from_scores."""
+    interpreter = interpreters[mode]
+    route = classify._route(interpreter)
+    assert route.few
+    info = tensor_info(interpreter)[1]
+    rng = np.random.default_rng(6)
+    limits = np.iinfo(info.dtype)
+    for _ in range(200):
+        raw = rng.integers(limits.min, limits.max + 1, (1, info.size)).astype(info.dtype)
+        if rng.random() < 0.5:
+            raw[0, rng.integers(info.size)] = raw[0, 0]  # a tie
+        scores = (raw.astype(np.float32) - np.float32(info.zero_point)) * np.float32(info.scale)
+        top_k = int(rng.integers(1, info.size + 2))
+        threshold = float(rng.choice([0.0, float(np.median(scores)), 2.0]))
+        labels = None if rng.random() < 0.5 else [f"class {i}" for i in range(info.size)]
+        got = route.top_k(raw, top_k, threshold, labels)
+        assert got == get_classes_from_scores(scores, top_k, threshold, labels)
+        assert all(type(c.score) is float and type(c.id) is int for c in got)
+    with pytest.raises(ValueError, match="top_k=0"):
+        route.top_k(raw, 0, 0.0, None)
+    with pytest.raises(ValueError, match=f"^1 labels for {info.size} class scores"):
+        route.top_k(raw, 1, 0.0, ["a"])
+
+
+def test_an_interpreters_route_goes_with_it(tiny_tflite):
+    interpreter = make_interpreter(tiny_tflite["uint8"])
+    rgb = np.zeros((48, 64, 3), np.uint8)
+    first = classify_image(interpreter, rgb)
+    assert classify._ROUTES[id(interpreter)][1] is classify._route(interpreter)
+    key = id(interpreter)
+    del interpreter
+    gc.collect()
+    assert key not in classify._ROUTES
+    again = make_interpreter(tiny_tflite["uint8"])  # may reuse the id: a new route either way
+    assert classify_image(again, rgb) == first
+    assert classify._ROUTES[id(again)][0]() is again

@@ -182,6 +182,9 @@ def test_resizer_prefetch_trials_decide_once_and_never_change_pixels():
     wide = rng.integers(0, 256, (720, 1280, 3), dtype=np.uint8)
     np.testing.assert_array_equal(measured(wide, out), resize(wide, 160, 160))
     assert measured.prefetch is None  # a new size: trials again
+    odd = rng.integers(0, 256, (723, 1283, 3), dtype=np.uint8)  # each halving drops a row and a column
+    for _ in range(2):
+        np.testing.assert_array_equal(measured(odd, out), resize(odd, 160, 160))
     small = rng.integers(0, 256, (200, 200, 3), dtype=np.uint8)  # one bilinear step, no area pass
     np.testing.assert_array_equal(measured(small, out), resize(small, 160, 160))
     assert measured.prefetch is False
