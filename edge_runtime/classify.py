@@ -120,14 +120,12 @@ class _Route:
     640x480 -> 160 px int8 model), about a third of edge_runtime's overhead over a bare invoke().
     """
 
-    __slots__ = ("resizer", "input_index", "direct", "flip", "output_index", "zero_point", "scale", "few")
+    __slots__ = ("resizer", "input", "output_index", "zero_point", "scale", "few")
 
     def __init__(self, interpreter: Any) -> None:
         inputs, outputs = common.tensor_info(interpreter)
         self.resizer = Resizer(*common.input_size(interpreter))
-        self.input_index = inputs.index
-        self.direct = inputs.pixel_bytes is not None  # the last resize step can write the tensor
-        self.flip = inputs.pixel_bytes == "sign_flipped"
+        self.input = inputs
         self.output_index = outputs.index
         self.zero_point, self.scale = outputs.zero_point, outputs.scale
         # Quantized scores of a few classes: ranked by their integers (the scale is positive, so the
@@ -192,23 +190,11 @@ def classify_image(
     """
     route = _route(interpreter)
     resizer = route.resizer
-    if (
-        route.direct
-        and isinstance(rgb, np.ndarray)
-        and rgb.ndim == 3
-        and rgb.shape[2] == 3
-        and rgb.dtype == _UINT8
-    ):
-        # The last resize step writes the input tensor itself (see common.fill_input).
-        pixels = interpreter.tensor(route.input_index)()[0]
-        if route.flip:
-            pixels = pixels.view(_UINT8)
-            resizer(rgb, pixels)
-            np.bitwise_xor(pixels, _SIGN_BIT, out=pixels)
-        else:
-            resizer(rgb, pixels)
-        del pixels  # the interpreter refuses to run while a view of its tensor is held
-    else:
+    # The last resize step writes the input tensor itself when its bytes are the pixels.
+    if not (
+        isinstance(rgb, np.ndarray) and rgb.dtype == _UINT8 and rgb.ndim == 3 and rgb.shape[2] == 3
+        and common.fill_input(interpreter, lambda pixels: resizer(rgb, pixels), route.input)
+    ):  # fmt: skip
         common.set_input(interpreter, resize(rgb, resizer.width, resizer.height))
     interpreter.invoke()
     if route.few:
@@ -217,4 +203,3 @@ def classify_image(
 
 
 _UINT8 = np.dtype(np.uint8)
-_SIGN_BIT = np.uint8(0x80)

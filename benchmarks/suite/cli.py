@@ -142,6 +142,13 @@ def add_peers_arguments(peers: argparse.ArgumentParser) -> None:
         "--clients-python", default=default_clients_python(), help="Python of the clients' venv"
     )
     peers.add_argument("--quick", action="store_true", help="3 rounds of 5 calls")
+    peers.add_argument(
+        "--rounds",
+        type=int,
+        default=50,
+        help="rounds of 20 calls per peer, interleaved (default %(default)s: the machine's state drifts "
+        "over seconds, and 10 rounds let one run's medians swing by 0.1-0.3 ms on a shared 2-core VM)",
+    )
     peers.add_argument("--threads", type=int, default=1, help="interpreter threads (default 1)")
 
 
@@ -151,7 +158,8 @@ def run_peers_command(args: argparse.Namespace, command: str) -> int:
     from benchmarks.suite.peers import run_peers
     from benchmarks.suite.run import peer_options
 
-    options = replace(peer_options(args.quick, args.clients_python), threads=args.threads)
+    options = peer_options(args.quick, args.clients_python)
+    options = replace(options, threads=args.threads, rounds=options.rounds if args.quick else args.rounds)
     result = run_peers(args.model, options, lambda line: print(line, file=sys.stderr))
     print(json.dumps(relative_paths(result), indent=1))
     return 0
