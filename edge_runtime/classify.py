@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import weakref
-from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +12,7 @@ import numpy as np
 
 from edge_runtime import common
 from edge_runtime.ambiguity import AmbiguityRule, Confidence, judge
-from edge_runtime.image import Resizer, resize
+from edge_runtime.image import _UINT8, Resizer, resize
 
 _SMALL = 64  # up to this many classes, top-k runs in plain Python
 
@@ -112,7 +111,7 @@ def get_confidence(interpreter: Any, rule: AmbiguityRule = AmbiguityRule()) -> C
 
 class _Route:
     """What classify_image needs of one interpreter, worked out once: its input and output tensors'
-    indices and encodings and a `Resizer` to the input size (which keeps its buffers and plan).
+    `tensor_info` and a `Resizer` to the input size (which keeps its buffers and plan).
 
     The per-frame path then runs on these constants. It runs right after the previous invoke() has
     flushed the caches, where every lookup it skips counts: resolving the tensors through the
@@ -120,34 +119,12 @@ class _Route:
     640x480 -> 160 px int8 model), about a third of edge_runtime's overhead over a bare invoke().
     """
 
-    __slots__ = ("resizer", "input", "output_index", "zero_point", "scale", "few")
+    __slots__ = ("resizer", "input", "output", "few")
 
     def __init__(self, interpreter: Any) -> None:
-        inputs, outputs = common.tensor_info(interpreter)
+        self.input, self.output = common.tensor_info(interpreter)
         self.resizer = Resizer(*common.input_size(interpreter))
-        self.input = inputs
-        self.output_index = outputs.index
-        self.zero_point, self.scale = outputs.zero_point, outputs.scale
-        # Quantized scores of a few classes: ranked by their integers (the scale is positive, so the
-        # order is the scores'), and only the kept ones dequantized.
-        self.few = outputs.dtype.kind in "iu" and outputs.scale > 0 and 2 <= outputs.size <= _SMALL
-
-    def top_k(
-        self, raw: np.ndarray, top_k: int, threshold: float, labels: Sequence[str] | None
-    ) -> list[Class]:
-        """`get_classes` for `few`: the same classes and float32 scores, from the output tensor's integers."""
-        values = raw.reshape(-1).tolist()
-        _check_request(top_k, labels, len(values))
-        # A stable sort, reversed, keeps ids ascending among equal scores.
-        order = sorted(range(len(values)), key=values.__getitem__, reverse=True)[:top_k]
-        zero_point, scale = self.zero_point, self.scale
-        scores = array("f", [(values[i] - zero_point) * scale for i in order]).tolist()
-        kept = []
-        for i, score in zip(order, scores, strict=True):
-            if not score >= threshold:
-                break
-            kept.append(Class(i, score, None if labels is None else labels[i]))
-        return kept
+        self.few = 2 <= self.output.size <= _SMALL  # top-k in plain Python (see get_classes)
 
 
 _ROUTES: dict[int, tuple[weakref.ref, _Route]] = {}
@@ -198,8 +175,7 @@ def classify_image(
         common.set_input(interpreter, resize(rgb, resizer.width, resizer.height))
     interpreter.invoke()
     if route.few:
-        return route.top_k(interpreter.get_tensor(route.output_index), top_k, threshold, labels)
+        scores = common.score_list(interpreter.get_tensor(route.output.index), route.output)
+        _check_request(top_k, labels, len(scores))
+        return _top_k_of_list(scores, top_k, threshold, labels)
     return get_classes(interpreter, top_k, threshold, labels)
-
-
-_UINT8 = np.dtype(np.uint8)

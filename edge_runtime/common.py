@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from edge_runtime.errors import UserError
-from edge_runtime.image import to_channels
+from edge_runtime.image import _UINT8, to_channels
 
 
 def input_details(interpreter: Any) -> dict:
@@ -244,7 +244,6 @@ def fill_input(
     return True
 
 
-_UINT8 = np.dtype(np.uint8)
 _SIGN_BIT = np.uint8(0x80)
 
 
@@ -267,17 +266,22 @@ def get_scores(interpreter: Any) -> np.ndarray:
 
 
 def get_score_list(interpreter: Any) -> list[float]:
-    """`get_scores(interpreter).tolist()` without numpy arithmetic: quicker for a few classes.
+    """`get_scores(interpreter).tolist()` without numpy arithmetic: quicker for a few classes."""
+    info = tensor_info(interpreter)[1]
+    if info.size == 1:  # a sigmoid: the two-class reading of get_scores
+        return get_scores(interpreter).tolist()
+    return score_list(interpreter.get_tensor(info.index), info)
+
+
+def score_list(raw: np.ndarray, info: TensorInfo) -> list[float]:
+    """An output tensor of two or more scores (`info` its tensor_info) as get_scores' floats, in a list.
 
     Dequantizes in Python, then rounds through a float32 array, so every value is bit-for-bit
     the float32 one `get_scores` computes ((q - zero_point) is exact, and so is its product with
     the float32 scale in double precision before the one rounding to float32).
     """
-    info = tensor_info(interpreter)[1]
-    if info.size == 1:  # a sigmoid: the two-class reading of get_scores
-        return get_scores(interpreter).tolist()
-    raw = interpreter.get_tensor(info.index).reshape(-1).tolist()
+    values = raw.reshape(-1).tolist()
     if info.dtype.kind in "iu" and info.scale > 0:
         zero_point, scale = info.zero_point, info.scale
-        return array("f", [(q - zero_point) * scale for q in raw]).tolist()
-    return array("f", raw).tolist()
+        return array("f", [(q - zero_point) * scale for q in values]).tolist()
+    return array("f", values).tolist()

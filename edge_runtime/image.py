@@ -224,27 +224,45 @@ def resize(image: np.ndarray, width: int, height: int, out: np.ndarray | None = 
       The resized image: `out` when given, else a new array (or `image` itself when no resize
       is needed and no `out` is given).
     """
-    h, w = image.shape[:2]
-    return _run_steps(image, resize_steps(w, h, width, height), out)
+    return _run_calls(image, _plan_calls(image.shape, width, height), out)
 
 
-def _run_steps(image: np.ndarray, steps: tuple[ResizeStep, ...], out: np.ndarray | None) -> np.ndarray:
-    """Runs a plan, the last step into `out` when given."""
-    if not steps:
+# One (crop or None, size, interpolation, destination or None) per cv2.resize of a plan; the last
+# destination is None: the caller's `out`, or a new image.
+_Call = tuple[tuple[int, int] | None, tuple[int, int], int, np.ndarray | None]
+
+
+def _plan_calls(shape: tuple[int, ...], width: int, height: int) -> tuple[_Call, ...]:
+    """`resize_steps` for an image of `shape` as cv2.resize calls, crops and intermediate images made."""
+    steps = resize_steps(shape[1], shape[0], width, height)
+    calls, previous = [], (shape[1], shape[0])
+    for index, (source, size, interpolation) in enumerate(steps):
+        dst = None if index == len(steps) - 1 else np.empty((size[1], size[0], *shape[2:]), np.uint8)
+        calls.append((None if source == previous else source, size, interpolation, dst))
+        previous = size
+    return tuple(calls)
+
+
+def _run_calls(image: np.ndarray, calls: tuple[_Call, ...], out: np.ndarray | None) -> np.ndarray:
+    """Runs a plan, its last step into `out` when given."""
+    if not calls:
         if out is None:
             return image
         np.copyto(out, image)
         return out
-    last = len(steps) - 1
-    for index, (source, size, interpolation) in enumerate(steps):
-        if source != (image.shape[1], image.shape[0]):
-            image = image[: source[1], : source[0]]
-        dst = out if index == last else None
-        image = cv2.resize(image, size, dst=dst, interpolation=interpolation)
+    for crop, size, interpolation, dst in calls:
+        if crop is not None:
+            image = image[: crop[1], : crop[0]]
+        image = cv2.resize(image, size, out if dst is None else dst, 0, 0, interpolation)
     return image
 
 
 _UINT8 = np.dtype(np.uint8)
+
+
+def _readable(image: np.ndarray) -> bool:
+    """Whether `_read_through` can read the image as it lies in memory (uint8, C-contiguous)."""
+    return image.dtype == _UINT8 and image.flags.c_contiguous
 
 
 def _read_through(image: np.ndarray) -> None:
@@ -282,8 +300,7 @@ class Resizer:
         self._fixed = prefetch
         self.prefetch = prefetch
         self._shape: tuple[int, ...] | None = None
-        # One (crop or None, size, interpolation, destination or None for `out`) per cv2.resize.
-        self._calls: tuple[tuple[tuple[int, int] | None, tuple[int, int], int, np.ndarray | None], ...] = ()
+        self._calls: tuple[_Call, ...] = ()
         self._trials: tuple[list[int], list[int]] = ([], [])
 
     def __call__(self, image: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -292,46 +309,29 @@ class Resizer:
             return self._plan(image, out)
         if self.prefetch is None:
             return self._trial(image, out)
-        if self.prefetch and image.dtype == _UINT8 and image.flags.c_contiguous:
+        if self.prefetch and _readable(image):
             _read_through(image)
-        return self._run(image, out)
-
-    def _run(self, image: np.ndarray, out: np.ndarray) -> np.ndarray:
-        if not self._calls:
-            np.copyto(out, image)
-            return out
-        for crop, size, interpolation, dst in self._calls:
-            if crop is not None:
-                image = image[: crop[1], : crop[0]]
-            image = cv2.resize(image, size, out if dst is None else dst, 0, 0, interpolation)
-        return image
+        return _run_calls(image, self._calls, out)
 
     def _plan(self, image: np.ndarray, out: np.ndarray) -> np.ndarray:
         """Plans for a new frame size, makes the intermediate images and resizes (untimed: first touch)."""
         self._shape = image.shape
-        steps = resize_steps(image.shape[1], image.shape[0], self.width, self.height)
-        extra = image.shape[2:]
-        calls, previous = [], (image.shape[1], image.shape[0])
-        for index, (source, size, interpolation) in enumerate(steps):
-            dst = None if index == len(steps) - 1 else np.empty((size[1], size[0], *extra), np.uint8)
-            calls.append((None if source == previous else source, size, interpolation, dst))
-            previous = size
-        self._calls = tuple(calls)
+        self._calls = _plan_calls(image.shape, self.width, self.height)
         self.prefetch, self._trials = self._fixed, ([], [])
-        if not steps or steps[0].interpolation != cv2.INTER_AREA:
+        if not self._calls or self._calls[0][2] != cv2.INTER_AREA:
             self.prefetch = False  # only the area pass reads the whole frame
-        return self._run(image, out)
+        return _run_calls(image, self._calls, out)
 
     def _trial(self, image: np.ndarray, out: np.ndarray) -> np.ndarray:
         """One timed frame of the prefetch trials; decides after the last."""
-        if not (image.dtype == _UINT8 and image.flags.c_contiguous):
-            return self._run(image, out)
+        if not _readable(image):
+            return _run_calls(image, self._calls, out)
         without, with_read = self._trials
         read = len(with_read) < len(without)
         tick = time.perf_counter_ns()
         if read:
             _read_through(image)
-        result = self._run(image, out)
+        result = _run_calls(image, self._calls, out)
         (with_read if read else without).append(time.perf_counter_ns() - tick)
         if len(with_read) * 2 >= self.TRIALS:
             self.prefetch = float(np.median(with_read)) < 0.97 * float(np.median(without))

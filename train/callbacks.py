@@ -16,10 +16,19 @@ from train.resume import LAST, STATE
 
 def save_model_atomically(model: keras.Model, path: Path) -> None:
     """model.save to a temporary name beside `path` (Keras insists on .keras), then a rename."""
+    _save_atomically(model.save, path, ".keras")
+
+
+def save_weights_atomically(model: keras.Model, path: Path) -> None:
+    """model.save_weights to a temporary name beside `path` (Keras insists on .weights.h5), then a rename."""
+    _save_atomically(model.save_weights, path, ".weights.h5")
+
+
+def _save_atomically(save, path: Path, suffix: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.keras")
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}{suffix}")
     try:
-        model.save(tmp)
+        save(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

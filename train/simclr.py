@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
@@ -115,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import tensorflow as tf
 
+    from train.callbacks import save_weights_atomically
     from train.dataset import Dataset
     from train.model_options import ModelOptions
     from train.model_spec import get_spec
@@ -162,13 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"epoch {epoch + 1}/{args.epochs}: loss {loss:.3f}, pairs found {found:.3f}", flush=True)
     if data.grayscale:
         model = to_gray_model(model, spec, options, args.classes)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_name(f".{args.out.name[: -len('.weights.h5')]}.tmp{os.getpid()}.weights.h5")
-    try:
-        model.save_weights(tmp)
-        os.replace(tmp, args.out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    save_weights_atomically(model, args.out)
     record = {
         **{k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "gray": data.grayscale,

@@ -12,7 +12,15 @@ from PIL import Image
 
 from edge_runtime import classify
 from edge_runtime.classify import Class, classify_image, get_classes, get_classes_from_scores
-from edge_runtime.common import get_score_list, get_scores, input_details, input_size, set_input, tensor_info
+from edge_runtime.common import (
+    get_score_list,
+    get_scores,
+    input_details,
+    input_size,
+    score_list,
+    set_input,
+    tensor_info,
+)
 from edge_runtime.image import load_rgb, resize
 from edge_runtime.interpreter import make_interpreter
 
@@ -198,31 +206,25 @@ def test_the_python_score_list_is_bit_for_bit_get_scores(interpreters, mode):
         assert get_classes(interpreter, 3) == get_classes_from_scores(get_scores(interpreter), 3)
 
 
-@pytest.mark.parametrize("mode", ["uint8", "int8"])
-def test_classify_images_integer_top_k_equals_get_classes(interpreters, mode):
-    """classify_image ranks a quantized output by its integers and dequantizes only what it keeps:
-    the same classes, order (ids ascending on ties) and float32 scores as get_classes_from_scores."""
-    interpreter = interpreters[mode]
-    route = classify._route(interpreter)
-    assert route.few
-    info = tensor_info(interpreter)[1]
+@pytest.mark.parametrize("mode", MODES)
+def test_the_score_list_of_any_output_tensor_is_bit_for_bit_get_scores(interpreters, mode):
+    """common.score_list, which classify_image ranks, on output tensors the model never made: ties,
+    extremes and every value of the output's type, dequantized as get_scores does."""
+    info = tensor_info(interpreters[mode])[1]
     rng = np.random.default_rng(6)
-    limits = np.iinfo(info.dtype)
     for _ in range(200):
-        raw = rng.integers(limits.min, limits.max + 1, (1, info.size)).astype(info.dtype)
+        if info.dtype.kind == "f":
+            raw = rng.random((1, info.size)).astype(info.dtype)
+        else:
+            limits = np.iinfo(info.dtype)
+            raw = rng.integers(limits.min, limits.max + 1, (1, info.size)).astype(info.dtype)
         if rng.random() < 0.5:
             raw[0, rng.integers(info.size)] = raw[0, 0]  # a tie
-        scores = (raw.astype(np.float32) - np.float32(info.zero_point)) * np.float32(info.scale)
-        top_k = int(rng.integers(1, info.size + 2))
-        threshold = float(rng.choice([0.0, float(np.median(scores)), 2.0]))
-        labels = None if rng.random() < 0.5 else [f"class {i}" for i in range(info.size)]
-        got = route.top_k(raw, top_k, threshold, labels)
-        assert got == get_classes_from_scores(scores, top_k, threshold, labels)
-        assert all(type(c.score) is float and type(c.id) is int for c in got)
-    with pytest.raises(ValueError, match="top_k=0"):
-        route.top_k(raw, 0, 0.0, None)
-    with pytest.raises(ValueError, match=f"^1 labels for {info.size} class scores"):
-        route.top_k(raw, 1, 0.0, ["a"])
+        expected = raw.reshape(-1).astype(np.float32)
+        if info.dtype.kind in "iu":
+            expected = (expected - np.float32(info.zero_point)) * np.float32(info.scale)
+        got = score_list(raw, info)
+        assert got == expected.tolist() and all(type(v) is float for v in got)
 
 
 def test_an_interpreters_route_goes_with_it(tiny_tflite):
