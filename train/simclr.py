@@ -76,6 +76,24 @@ def to_gray_model(rgb_model, spec, options, num_classes: int):
     return gray
 
 
+def command(record: dict) -> str:
+    """The command line that made a pre-training, from the settings its record holds."""
+    flags = (
+        "data",
+        "out",
+        "model",
+        "alpha",
+        "load_size",
+        "size",
+        "epochs",
+        "batch_size",
+        "learning_rate",
+        "classes",
+        "seed",
+    )
+    return " ".join(["python -m train.simclr"] + [f"--{k.replace('_', '-')} {record[k]}" for k in flags])
+
+
 @cli_main
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m train.simclr", description=__doc__.split("\n\n")[0])
@@ -166,8 +184,10 @@ def main(argv: list[str] | None = None) -> int:
     record = {
         **{k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "gray": data.grayscale,
+        "wall_seconds": round(time.time() - start, 1),
         "log": log,
     }
+    record["command"] = command(record)
     atomic_write_text(f"{args.out}.json", json.dumps(record, indent=1) + "\n")
     print(f"wrote {args.out} ({time.time() - start:.0f} s); train with: python -m train --weights {args.out} "
           f"--model {args.model} --alpha {args.alpha} ...", flush=True)  # fmt: skip

@@ -13,12 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.instruments.paths import RESULTS, relative_paths
+from benchmarks.instruments.paths import RESULTS, relative_paths, shown_path
 from edge_runtime.errors import UserError, cli_main
 from edge_runtime.files import sha256_file
 
@@ -40,7 +41,36 @@ def latency_against_reference(model: Path) -> dict:
     return {"reference": REFERENCE, "ms": timings, "uptime": [before, load()["uptime"]]}
 
 
-def readme(record: dict, card: dict, verified: dict | None, latency: dict | None = None) -> str:
+def pretraining(command: str) -> dict | None:
+    """How the weights a training command starts from (`--weights FILE`) were made: FILE.json of train.simclr."""
+    words = shlex.split(command)
+    if "--weights" not in words:
+        return None
+    weights = words[words.index("--weights") + 1]
+    sidecar = Path(f"{weights}.json")
+    if not sidecar.is_file():
+        raise UserError(
+            f"{sidecar}: missing; the run starts from {weights}, and without the record python -m train.simclr "
+            "writes beside it the published commands could not reproduce it"
+        )
+    record = json.loads(sidecar.read_text())
+    if "data" not in record:
+        raise UserError(
+            f"{sidecar}: not a record of python -m train.simclr (no data folder); re-run the pre-training"
+        )
+    from train.simclr import command as simclr_command
+
+    return {"command": simclr_command(record), "wall_seconds": record["log"][-1]["seconds"]}
+
+
+def readme(
+    record: dict,
+    card: dict,
+    verified: dict | None,
+    latency: dict | None = None,
+    pretrained: dict | None = None,
+    folder: str = "benchmarks/results/elpv/model",
+) -> str:
     """README.md of the published model: what it is, its figures, and the commands behind them."""
     int8 = card["models"]["model_int8.tflite"]
     test = record["test"]
@@ -63,7 +93,13 @@ def readme(record: dict, card: dict, verified: dict | None, latency: dict | None
             if record["val_accuracy"] is not None
             else f"- trained on all training cells, no validation hold-out ({record['epochs_run']} epochs)"
         )
-        + f"; training {record['wall_seconds'] / 60:.1f} min wall on {record['cores']} cores of an {record['cpu_model']}",
+        + f"; training {record['wall_seconds'] / 60:.1f} min wall on {record['cores']} cores of an {record['cpu_model']}"
+        + (
+            f", after {pretrained['wall_seconds'] / 60:.1f} min of self-supervised pre-training on the training "
+            "cells' images (python -m train.simclr, labels unused)"
+            if pretrained
+            else ""
+        ),
     ]
     if verified is not None:
         lines.append(
@@ -89,6 +125,7 @@ def readme(record: dict, card: dict, verified: dict | None, latency: dict | None
         "",
         "```sh",
         "python -m train.elpv --out build/data/elpv",
+        *([pretrained["command"]] if pretrained else []),
         record["command"],
         test["command"],
         "```",
@@ -97,7 +134,7 @@ def readme(record: dict, card: dict, verified: dict | None, latency: dict | None
         "",
         "```sh",
         "make clients   # the Task Library's own environment",
-        "python -m benchmarks.elpv.verify benchmarks/results/elpv/model/model_int8.tflite --data build/data/elpv/test",
+        f"python -m benchmarks.elpv.verify {folder}/model_int8.tflite --data build/data/elpv/test",
         "```",
         "",
     ]
@@ -136,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     verified = json.loads(args.verified.read_text()) if args.verified else None
     if verified is not None and verified["sha256"] != card["models"]["model_int8.tflite"]["sha256"]:
         raise UserError(f"{args.verified}: verifies another file (sha256 {verified['sha256']})")
+    pretrained = pretraining(record["command"])
     latency = latency_against_reference(source / "model_int8.tflite") if args.latency else None
     args.out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{args.out.name}.", dir=args.out.parent))
@@ -151,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
             (staging / "task_library.json").write_text(json.dumps(relative_paths(verified), indent=2) + "\n")
         if latency is not None:
             (staging / "latency.json").write_text(json.dumps(latency, indent=2) + "\n")
-        (staging / "README.md").write_text(readme(record, card, verified, latency))
+        folder = shown_path(args.out)
+        (staging / "README.md").write_text(readme(record, card, verified, latency, pretrained, folder))
         os.chmod(staging, 0o755)
         old = args.out.with_name(f".{args.out.name}.old")
         if args.out.exists():

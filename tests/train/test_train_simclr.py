@@ -53,6 +53,11 @@ def test_the_cli_saves_weights_that_train_loads_for_a_gray_folder(tmp_path):
     record = json.loads((out.parent / "simclr.weights.h5.json").read_text())
     assert record["gray"] is True and [e["epoch"] for e in record["log"]] == [1, 2]
     assert np.isfinite([e["loss"] for e in record["log"]]).all()
+    # The record names the command that made the file, every setting spelled out (publish prints it).
+    assert record["command"] == (
+        f"python -m train.simclr --data {tmp_path / 'data'} --out {out} --model cnn_bn --alpha 0.5 "
+        "--load-size 40 --size 32 --epochs 2 --batch-size 8 --learning-rate 0.002 --classes 2 --seed 0"
+    )
     spec = get_spec("cnn_bn")
     loaded = spec.build(
         ModelOptions(model="cnn_bn", image_size=40, alpha=0.5, grayscale=True, weights=str(out)), 2

@@ -114,3 +114,36 @@ def test_the_published_readme_states_the_hold_out_and_the_speed_against_mobilene
     assert "no validation hold-out (48 epochs)" in text and "int8 83.00%" in text
     assert "1 thread: 0.50 vs 2.00 (4.0x faster); 2 threads: 0.40 vs 1.00 (2.5x faster)" in text
     assert "Task Library (tflite-support, 1 thread): 82.77% (543 of 656)" in text
+
+
+def test_a_pretrained_run_is_published_with_the_pretraining_command_before_its_own(tmp_path):
+    from benchmarks.elpv.publish import pretraining, readme
+    from edge_runtime.errors import UserError
+
+    weights = tmp_path / "ssl.weights.h5"
+    command = f"python -m train --data d --out o --weights {weights} --seed 1"
+    with pytest.raises(UserError, match=r"ssl.weights.h5.json: missing; the run starts from"):
+        pretraining(command)
+    settings = {"data": "build/data/elpv/train", "out": str(weights), "model": "cnn_bn", "alpha": 1.0,
+                "load_size": 160, "size": 128, "epochs": 60, "batch_size": 128, "learning_rate": 0.002,
+                "classes": 2, "seed": 0, "log": [{"epoch": 60, "seconds": 1188.0}]}  # fmt: skip
+    (tmp_path / "ssl.weights.h5.json").write_text(json.dumps(settings))
+    pretrained = pretraining(command)
+    assert pretrained["wall_seconds"] == 1188.0
+    assert pretrained["command"].startswith("python -m train.simclr --data build/data/elpv/train --out ")
+    assert pretraining("python -m train --data d --out o --seed 1") is None
+
+    record = {**_record("p", 1, 0.86), "command": command, "best_epoch": 48, "epochs_run": 60, "cores": 2}
+    record["test"] = {
+        "images": 656,
+        "int8": 0.83,
+        "keras_float": 0.83,
+        "recall_int8": {},
+        "command": "convert",
+    }
+    io = {"shape": [1, 2], "dtype": "uint8"}
+    card = {"models": {"model_int8.tflite": {"size_bytes": 10, "sha256": "ab", "input": io, "output": io}}}
+    text = readme(record, card, None, None, pretrained, "benchmarks/results/elpv/pretrained")
+    assert "after 19.8 min of self-supervised pre-training" in text
+    assert text.index(pretrained["command"]) < text.index(command) < text.index("convert")
+    assert "verify benchmarks/results/elpv/pretrained/model_int8.tflite" in text
