@@ -135,18 +135,20 @@ def run_latency(args: argparse.Namespace, command: str) -> int:
     return 0
 
 
+PEER_ROUNDS = 50  # `peers` alone; a suite run (and --quick) keeps peer_options' own
+
+
 def add_peers_arguments(peers: argparse.ArgumentParser) -> None:
     """`peers`: bare invoke vs edge_runtime vs the Task Library vs MediaPipe."""
     peers.add_argument("model", help="a .tflite with metadata")
     peers.add_argument(
         "--clients-python", default=default_clients_python(), help="Python of the clients' venv"
     )
-    peers.add_argument("--quick", action="store_true", help="3 rounds of 5 calls")
+    peers.add_argument("--quick", action="store_true", help="3 rounds of 5 calls (unless --rounds)")
     peers.add_argument(
         "--rounds",
         type=int,
-        default=50,
-        help="rounds of 20 calls per peer, interleaved (default %(default)s: the machine's state drifts "
+        help=f"rounds of calls per peer, interleaved (default {PEER_ROUNDS}: the machine's state drifts "
         "over seconds, and 10 rounds let one run's medians swing by 0.1-0.3 ms on a shared 2-core VM)",
     )
     peers.add_argument("--threads", type=int, default=1, help="interpreter threads (default 1)")
@@ -159,7 +161,8 @@ def run_peers_command(args: argparse.Namespace, command: str) -> int:
     from benchmarks.suite.run import peer_options
 
     options = peer_options(args.quick, args.clients_python)
-    options = replace(options, threads=args.threads, rounds=options.rounds if args.quick else args.rounds)
+    rounds = args.rounds if args.rounds is not None else options.rounds if args.quick else PEER_ROUNDS
+    options = replace(options, threads=args.threads, rounds=rounds)
     result = run_peers(args.model, options, lambda line: print(line, file=sys.stderr))
     print(json.dumps(relative_paths(result), indent=1))
     return 0

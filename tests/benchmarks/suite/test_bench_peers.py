@@ -71,3 +71,12 @@ def test_option_errors_name_the_parameter(make, message):
     with pytest.raises(ParameterError) as raised:
         make()
     assert str(raised.value) == message
+
+
+def test_the_peers_command_takes_rounds_with_quick(tiny_tflite):
+    from conftest import run_module
+
+    args = ("benchmarks", "peers", str(tiny_tflite["uint8"]), "--clients-python", "/bin/false", "--quick")
+    proc = run_module(*args, "--rounds", "2")
+    assert "peers round 2/2" in proc.stderr and "round 3/" not in proc.stderr
+    assert "peers round 3/3" in run_module(*args).stderr  # --quick's own 3 rounds otherwise
