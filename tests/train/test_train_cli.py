@@ -274,3 +274,27 @@ def test_the_makefile_elpv_recipe_is_a_valid_training_command():
     options, hparams = options_from(args)
     assert options.model == "cnn_bn" and options.image_size == 160
     assert hparams.validation_split == 0.2 and hparams.monitor == "val_accuracy" and hparams.seed == 0
+
+
+def test_make_pretrain_trains_the_recipe_from_a_simclr_pre_training_in_its_own_folders(tmp_path):
+    import shutil
+    import subprocess
+
+    from conftest import REPO
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+
+    def planned(*args):
+        command = ["make", "-n", "-C", str(REPO), f"BUILD={tmp_path}", *args]
+        return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+    default, pretrained = planned(), planned("PRETRAIN=1")
+    assert "train.simclr" not in default and "--weights" not in default
+    weights = f"{tmp_path}/ssl/simclr60_gray.weights.h5"
+    simclr = f"-m train.simclr --data {tmp_path}/data/elpv/train --out {weights} --epochs 60"
+    train = f"-m train --data {tmp_path}/data/elpv/train --out {tmp_path}/model_pretrained --model cnn_bn"
+    assert pretrained.index(simclr) < pretrained.index(train)
+    assert f"--seed 0 --weights {weights}" in pretrained
+    assert f"--out {tmp_path}/tflite_pretrained --force" in pretrained
+    assert f"--out {tmp_path}/evaluation_pretrained.json" in pretrained
