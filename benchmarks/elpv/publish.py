@@ -60,7 +60,11 @@ def pretraining(command: str) -> dict | None:
         )
     from train.simclr import command as simclr_command
 
-    return {"command": simclr_command(record), "wall_seconds": record["log"][-1]["seconds"]}
+    return {
+        "command": simclr_command(record),
+        "wall_seconds": record["log"][-1]["seconds"],
+        "note": record.get("note"),
+    }
 
 
 def readme(
@@ -130,6 +134,7 @@ def readme(
         test["command"],
         "```",
         "",
+        *([pretrained["note"], ""] if pretrained and pretrained.get("note") else []),
         "## Verify",
         "",
         "```sh",

@@ -147,3 +147,7 @@ def test_a_pretrained_run_is_published_with_the_pretraining_command_before_its_o
     assert "after 19.8 min of self-supervised pre-training" in text
     assert text.index(pretrained["command"]) < text.index(command) < text.index("convert")
     assert "verify benchmarks/results/elpv/pretrained/model_int8.tflite" in text
+    # A note the pre-training's record carries (how it was made) follows the commands.
+    (tmp_path / "ssl.weights.h5.json").write_text(json.dumps({**settings, "note": "Made by hand."}))
+    noted = readme(record, card, None, None, pretraining(command), "benchmarks/results/elpv/pretrained")
+    assert noted.index("convert") < noted.index("Made by hand.") < noted.index("## Verify")
