@@ -44,7 +44,7 @@ def latency_against_reference(model: Path) -> dict:
 def pretraining(command: str) -> dict | None:
     """How the weights a training command starts from (`--weights FILE`) were made: FILE.json of train.simclr."""
     words = shlex.split(command)
-    if "--weights" not in words:
+    if "--weights" not in words[:-1]:
         return None
     weights = words[words.index("--weights") + 1]
     sidecar = Path(f"{weights}.json")
@@ -53,7 +53,10 @@ def pretraining(command: str) -> dict | None:
             f"{sidecar}: missing; the run starts from {weights}, and without the record python -m train.simclr "
             "writes beside it the published commands could not reproduce it"
         )
-    record = json.loads(sidecar.read_text())
+    try:
+        record = json.loads(sidecar.read_text())
+    except json.JSONDecodeError as error:
+        raise UserError(f"{sidecar}: not valid JSON ({error}); re-run the pre-training") from None
     if "data" not in record:
         raise UserError(
             f"{sidecar}: not a record of python -m train.simclr (no data folder); re-run the pre-training"

@@ -124,6 +124,9 @@ def test_a_pretrained_run_is_published_with_the_pretraining_command_before_its_o
     command = f"python -m train --data d --out o --weights {weights} --seed 1"
     with pytest.raises(UserError, match=r"ssl.weights.h5.json: missing; the run starts from"):
         pretraining(command)
+    (tmp_path / "ssl.weights.h5.json").write_text("{")
+    with pytest.raises(UserError, match=r"ssl.weights.h5.json: not valid JSON"):
+        pretraining(command)
     settings = {"data": "build/data/elpv/train", "out": str(weights), "model": "cnn_bn", "alpha": 1.0,
                 "load_size": 160, "size": 128, "epochs": 60, "batch_size": 128, "learning_rate": 0.002,
                 "classes": 2, "seed": 0, "log": [{"epoch": 60, "seconds": 1188.0}]}  # fmt: skip
