@@ -2,8 +2,8 @@
 
 CLI: python -m train.simclr --data DIR --out FILE.weights.h5 [--model cnn_bn --epochs 60 ...]
 
-Two random views of every image (a crop of 35-100% of its area, flips and transposes, contrast,
-brightness and noise) go through the model's body up to its global pooling and a two-layer
+Two random views of every image (a crop of 35-100% of its area by default, flips and transposes,
+contrast, brightness and noise) go through the model's body up to its global pooling and a two-layer
 projection; the NT-Xent loss (temperature 0.2) pulls each image's two views together and pushes
 the rest of the batch away. The whole classifier's weights (body trained, head as initialized) are
 saved for `python -m train --weights FILE` with the same model, width and number of classes. The
@@ -22,12 +22,13 @@ from edge_runtime.errors import UserError, cli_main
 from edge_runtime.files import atomic_write_text
 
 
-def _augment(x, size: int):
-    """A random view of each image of a float32 0..255 batch, (size, size)."""
+def _augment(x, size: int, min_crop: float = 0.35, noise: float = 8.0):
+    """A random view of each image of a float32 0..255 batch, (size, size): a square crop of
+    min_crop..1 of the area, and Gaussian noise of a standard deviation up to `noise` levels."""
     import tensorflow as tf
 
     n = tf.shape(x)[0]
-    side = tf.sqrt(tf.random.uniform([n], 0.35, 1.0))
+    side = tf.sqrt(tf.random.uniform([n], min_crop, 1.0))
     top, left = tf.random.uniform([n]) * (1 - side), tf.random.uniform([n]) * (1 - side)
     boxes = tf.stack([top, left, top + side, left + side], 1)
     x = tf.image.crop_and_resize(x, boxes, tf.range(n), [size, size])
@@ -41,7 +42,7 @@ def _augment(x, size: int):
     mean = tf.reduce_mean(x, [1, 2, 3], keepdims=True)
     x = (x - mean) * tf.random.uniform([n, 1, 1, 1], 0.7, 1.3) + mean
     x = x + tf.random.uniform([n, 1, 1, 1], -25.0, 25.0)
-    x = x + tf.random.normal(tf.shape(x)) * tf.random.uniform([n, 1, 1, 1], 0.0, 8.0)
+    x = x + tf.random.normal(tf.shape(x)) * tf.random.uniform([n, 1, 1, 1], 0.0, noise)
     return tf.clip_by_value(x, 0.0, 255.0)
 
 
@@ -85,13 +86,18 @@ def command(record: dict) -> str:
         "alpha",
         "load_size",
         "size",
+        "min_crop",
+        "noise",
         "epochs",
         "batch_size",
         "learning_rate",
         "classes",
         "seed",
     )
-    return " ".join(["python -m train.simclr"] + [f"--{k.replace('_', '-')} {record[k]}" for k in flags])
+    # Records made before --min-crop and --noise existed lack them: those runs used the defaults.
+    return " ".join(
+        ["python -m train.simclr"] + [f"--{k.replace('_', '-')} {record[k]}" for k in flags if k in record]
+    )
 
 
 @cli_main
@@ -111,6 +117,18 @@ def main(argv: list[str] | None = None) -> int:
         "--load-size", type=int, default=160, help="images are loaded at this side (default %(default)s)"
     )
     parser.add_argument("--size", type=int, default=128, help="side of the views (default %(default)s)")
+    parser.add_argument(
+        "--min-crop",
+        type=float,
+        default=0.35,
+        help="smallest share of an image's area a view crops, 0 < x <= 1 (default %(default)s)",
+    )
+    parser.add_argument(
+        "--noise",
+        type=float,
+        default=8.0,
+        help="largest standard deviation of a view's Gaussian noise, in 0..255 levels (default %(default)s)",
+    )
     parser.add_argument("--epochs", type=int, default=60, help="default %(default)s")
     parser.add_argument(
         "--batch-size", type=int, default=128, help="images per step, two views each (default %(default)s)"
@@ -125,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.out.name.endswith(".weights.h5"):
         raise UserError(f"--out {args.out}: name it FILE.weights.h5 (what python -m train --weights loads)")
+    if not 0 < args.min_crop <= 1:
+        raise UserError(f"--min-crop {args.min_crop}: give a share of the area, 0 < x <= 1 (e.g. 0.35)")
+    if args.noise < 0:
+        raise UserError(f"--noise {args.noise}: give a standard deviation >= 0 (e.g. 8; 0 for none)")
     from edge_runtime.native_logs import quiet_tensorflow
 
     quiet_tensorflow()
@@ -160,10 +182,13 @@ def main(argv: list[str] | None = None) -> int:
     variables = body.trainable_variables + projection.trainable_variables
     optimizer.build(variables)
 
+    def augment(x):
+        return _augment(x, args.size, args.min_crop, args.noise)
+
     @tf.function
     def step(x):
         with tf.GradientTape() as tape:
-            views = tf.concat([_augment(x, args.size), _augment(x, args.size)], 0)
+            views = tf.concat([augment(x), augment(x)], 0)
             loss, found = nt_xent(projection(body(views, training=True), training=True), 0.2)
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         return loss, found

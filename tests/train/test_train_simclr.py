@@ -49,14 +49,16 @@ def test_the_cli_saves_weights_that_train_loads_for_a_gray_folder(tmp_path):
             Image.fromarray(pixels, "L").save(tmp_path / "data" / name / f"{index}.png")
     out = tmp_path / "pre" / "simclr.weights.h5"
     args = ("--data", str(tmp_path / "data"), "--epochs", "2", "--batch-size", "8", "--size", "32")
-    run_module("train.simclr", *args, "--load-size", "40", "--alpha", "0.5", "--out", str(out))
+    views = ("--min-crop", "0.5", "--noise", "2")
+    run_module("train.simclr", *args, *views, "--load-size", "40", "--alpha", "0.5", "--out", str(out))
     record = json.loads((out.parent / "simclr.weights.h5.json").read_text())
     assert record["gray"] is True and [e["epoch"] for e in record["log"]] == [1, 2]
     assert np.isfinite([e["loss"] for e in record["log"]]).all()
     # The record names the command that made the file, every setting spelled out (publish prints it).
     assert record["command"] == (
         f"python -m train.simclr --data {tmp_path / 'data'} --out {out} --model cnn_bn --alpha 0.5 "
-        "--load-size 40 --size 32 --epochs 2 --batch-size 8 --learning-rate 0.002 --classes 2 --seed 0"
+        "--load-size 40 --size 32 --min-crop 0.5 --noise 2.0 --epochs 2 --batch-size 8 "
+        "--learning-rate 0.002 --classes 2 --seed 0"
     )
     spec = get_spec("cnn_bn")
     loaded = spec.build(
@@ -75,3 +77,32 @@ def test_a_bad_output_name_is_one_line(tmp_path):
     assert proc.stderr.strip().splitlines() == [
         f"error: --out {tmp_path / 'w.h5'}: name it FILE.weights.h5 (what python -m train --weights loads)"
     ]
+
+
+def test_bad_view_settings_are_one_line_each(tmp_path):
+    for flag, value, message in (
+        ("--min-crop", "0", "--min-crop 0.0: give a share of the area, 0 < x <= 1 (e.g. 0.35)"),
+        ("--min-crop", "1.5", "--min-crop 1.5: give a share of the area, 0 < x <= 1 (e.g. 0.35)"),
+        ("--noise", "-1", "--noise -1.0: give a standard deviation >= 0 (e.g. 8; 0 for none)"),
+    ):
+        out = tmp_path / "w.weights.h5"
+        proc = run_module("train.simclr", "--data", str(tmp_path), "--out", str(out), flag, value, check=False)
+        assert proc.returncode == 2
+        assert proc.stderr.strip().splitlines() == [f"error: {message}"]
+
+
+def test_a_full_crop_without_noise_keeps_the_whole_image_up_to_flips_and_exposure():
+    # min_crop 1 and noise 0: every view is the image itself, flipped or transposed, with one
+    # contrast and brightness change, so its sorted pixels are an affine map of the image's.
+    import tensorflow as tf
+
+    from train.simclr import _augment
+
+    rng = np.random.default_rng(0)
+    image = rng.uniform(60, 190, (1, 24, 24, 1)).astype(np.float32)
+    view = _augment(tf.constant(np.repeat(image, 4, 0)), 24, min_crop=1.0, noise=0.0).numpy()
+    source = np.sort(image.ravel())
+    for one in view:
+        slope, offset = np.polyfit(source, np.sort(one.ravel()), 1)
+        np.testing.assert_allclose(np.sort(one.ravel()), slope * source + offset, atol=1e-2)
+        assert 0.7 - 1e-3 <= slope <= 1.3 + 1e-3
