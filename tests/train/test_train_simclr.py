@@ -86,7 +86,9 @@ def test_bad_view_settings_are_one_line_each(tmp_path):
         ("--noise", "-1", "--noise -1.0: give a standard deviation >= 0 (e.g. 8; 0 for none)"),
     ):
         out = tmp_path / "w.weights.h5"
-        proc = run_module("train.simclr", "--data", str(tmp_path), "--out", str(out), flag, value, check=False)
+        proc = run_module(
+            "train.simclr", "--data", str(tmp_path), "--out", str(out), flag, value, check=False
+        )
         assert proc.returncode == 2
         assert proc.stderr.strip().splitlines() == [f"error: {message}"]
 
