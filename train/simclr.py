@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
@@ -44,6 +45,17 @@ def _augment(x, size: int, min_crop: float = 0.35, noise: float = 8.0):
     x = x + tf.random.uniform([n, 1, 1, 1], -25.0, 25.0)
     x = x + tf.random.normal(tf.shape(x)) * tf.random.uniform([n, 1, 1, 1], 0.0, noise)
     return tf.clip_by_value(x, 0.0, 255.0)
+
+
+def _cpu_model() -> str:
+    """The CPU's model name as /proc/cpuinfo gives it (or the platform's word for it)."""
+    import platform
+
+    from edge_runtime.doctor.cpu import parse_cpuinfo
+
+    cpuinfo = Path("/proc/cpuinfo")
+    model = parse_cpuinfo(cpuinfo.read_text()).model if cpuinfo.is_file() else ""
+    return model if model not in ("", "unknown", "x86") else platform.processor() or platform.machine()
 
 
 def nt_xent(z, temperature: float):
@@ -210,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         **{k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "gray": data.grayscale,
         "wall_seconds": round(time.time() - start, 1),
+        "cpu": _cpu_model(),
+        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "log": log,
     }
     record["command"] = command(record)

@@ -17,6 +17,7 @@ import shlex
 import shutil
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 
 from benchmarks.instruments.paths import RESULTS, relative_paths, shown_path
@@ -41,26 +42,31 @@ def latency_against_reference(model: Path) -> dict:
     return {"reference": REFERENCE, "ms": timings, "uptime": [before, load()["uptime"]]}
 
 
-def pretraining(command: str) -> dict | None:
-    """How the weights a training command starts from (`--weights FILE`) were made: FILE.json of train.simclr."""
-    words = shlex.split(command)
-    if "--weights" not in words[:-1]:
-        return None
-    weights = words[words.index("--weights") + 1]
+def simclr_record(weights: str) -> dict:
+    """The record python -m train.simclr wrote beside WEIGHTS (WEIGHTS.json), checked to be one."""
     sidecar = Path(f"{weights}.json")
     if not sidecar.is_file():
         raise UserError(
-            f"{sidecar}: missing; the run starts from {weights}, and without the record python -m train.simclr "
-            "writes beside it the published commands could not reproduce it"
+            f"{sidecar}: missing; it is the record python -m train.simclr writes beside {weights}, and "
+            "without it the published commands could not reproduce those weights"
         )
     try:
         record = json.loads(sidecar.read_text())
     except json.JSONDecodeError as error:
         raise UserError(f"{sidecar}: not valid JSON ({error}); re-run the pre-training") from None
-    if "data" not in record:
+    if not isinstance(record, dict) or "data" not in record or not record.get("log"):
         raise UserError(
-            f"{sidecar}: not a record of python -m train.simclr (no data folder); re-run the pre-training"
+            f"{sidecar}: not a record of python -m train.simclr (no data folder or log); re-run the pre-training"
         )
+    return record
+
+
+def pretraining(command: str) -> dict | None:
+    """How the weights a training command starts from (`--weights FILE`) were made: FILE.json of train.simclr."""
+    words = shlex.split(command)
+    if "--weights" not in words[:-1]:
+        return None
+    record = simclr_record(words[words.index("--weights") + 1])
     from train.simclr import command as simclr_command
 
     return {
@@ -84,8 +90,17 @@ def readme(
     lines = [
         f"# Published ELPV model: {record['recipe']}, seed {record['seed']}",
         "",
-        "A from-scratch int8 classifier of electroluminescence solar-cell images (ELPV: defective vs",
-        "functional, defective = expert probability >= 0.5), with TFLite Metadata and its labels inside.",
+        *textwrap.wrap(
+            "A from-scratch int8 classifier of electroluminescence solar-cell images (ELPV: defective vs "
+            "functional, defective = expert probability >= 0.5), with TFLite Metadata and its labels inside."
+            + (
+                " No outside data or weights: its body was pre-trained on the training cells' own images, "
+                "labels unused, then the whole network trained on them with their labels."
+                if pretrained
+                else ""
+            ),
+            100,
+        ),
         "",
         f"- `model_int8.tflite`: {int8['size_bytes']:,} bytes, sha256 `{int8['sha256']}` "
         "(`sha256sum -c model_int8.tflite.sha256`)",

@@ -122,7 +122,10 @@ def test_a_pretrained_run_is_published_with_the_pretraining_command_before_its_o
 
     weights = tmp_path / "ssl.weights.h5"
     command = f"python -m train --data d --out o --weights {weights} --seed 1"
-    with pytest.raises(UserError, match=r"ssl.weights.h5.json: missing; the run starts from"):
+    with pytest.raises(
+        UserError,
+        match=r"ssl.weights.h5.json: missing; it is the record python -m train.simclr writes beside",
+    ):
         pretraining(command)
     (tmp_path / "ssl.weights.h5.json").write_text("{")
     with pytest.raises(UserError, match=r"ssl.weights.h5.json: not valid JSON"):
