@@ -69,11 +69,32 @@ def pretraining(command: str) -> dict | None:
     record = simclr_record(words[words.index("--weights") + 1])
     from train.simclr import command as simclr_command
 
+    weights = words[words.index("--weights") + 1]
     return {
         "command": simclr_command(record),
         "wall_seconds": record["log"][-1]["seconds"],
         "note": record.get("note"),
+        # A body committed under benchmarks/results is used as it is, not re-made.
+        "published": weights if Path(weights).as_posix().startswith("benchmarks/results/") else None,
     }
+
+
+def published_body(pretrained: dict, folder: str) -> list[str]:
+    """README lines for a run that starts from a committed pre-trained body: where it is, how it was made."""
+    body = Path(pretrained["published"])
+    card = os.path.relpath(body.parent / "README.md", folder)
+    return [
+        *textwrap.wrap(
+            f"The training starts from the published pre-trained body `{body.as_posix()}` ([its card]({card})), "
+            f"made once in {pretrained['wall_seconds'] / 60:.1f} min by `{pretrained['command']}`. That "
+            "pre-training is not byte-for-byte repeatable; `make PRETRAIN=1` re-runs it and trains from the "
+            "result, which lands within the recipe's spread.",
+            100,
+            break_long_words=False,
+            break_on_hyphens=False,
+        ),
+        "",
+    ]
 
 
 def readme(
@@ -147,11 +168,12 @@ def readme(
         "",
         "```sh",
         "python -m train.elpv --out build/data/elpv",
-        *([pretrained["command"]] if pretrained else []),
+        *([pretrained["command"]] if pretrained and not pretrained.get("published") else []),
         record["command"],
         test["command"],
         "```",
         "",
+        *(published_body(pretrained, folder) if pretrained and pretrained.get("published") else []),
         *([pretrained["note"], ""] if pretrained and pretrained.get("note") else []),
         "## Verify",
         "",

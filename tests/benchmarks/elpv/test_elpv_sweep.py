@@ -157,3 +157,35 @@ def test_a_pretrained_run_is_published_with_the_pretraining_command_before_its_o
     (tmp_path / "ssl.weights.h5.json").write_text(json.dumps({**settings, "note": "Made by hand."}))
     noted = readme(record, card, None, None, pretraining(command), "benchmarks/results/elpv/pretrained")
     assert noted.index("convert") < noted.index("Made by hand.") < noted.index("## Verify")
+
+
+def test_a_run_from_a_committed_body_names_it_instead_of_re_making_it(tmp_path, monkeypatch):
+    from benchmarks.elpv.publish import pretraining, readme
+
+    monkeypatch.chdir(tmp_path)
+    body = "benchmarks/results/elpv/pretraining/ssl.weights.h5"
+    (tmp_path / body).parent.mkdir(parents=True)
+    settings = {"data": "build/data/elpv/train", "out": "build/ssl/ssl.weights.h5", "model": "cnn_bn",
+                "alpha": 1.0, "load_size": 160, "size": 128, "epochs": 60, "batch_size": 128,
+                "learning_rate": 0.002, "classes": 2, "seed": 0, "log": [{"epoch": 60, "seconds": 1050.0}]}  # fmt: skip
+    (tmp_path / f"{body}.json").write_text(json.dumps(settings))
+    command = f"python -m train --data d --out o --weights {body} --seed 0"
+    pretrained = pretraining(command)
+    assert pretrained["published"] == body
+    record = {**_record("p", 0, 0.85), "command": command, "best_epoch": 50, "epochs_run": 60, "cores": 2}
+    record["test"] = {
+        "images": 656,
+        "int8": 0.83,
+        "keras_float": 0.83,
+        "recall_int8": {},
+        "command": "convert",
+    }
+    io = {"shape": [1, 2], "dtype": "uint8"}
+    card = {"models": {"model_int8.tflite": {"size_bytes": 10, "sha256": "ab", "input": io, "output": io}}}
+    text = readme(record, card, None, None, pretrained, "benchmarks/results/elpv/model")
+    block = text[text.index("```sh") : text.index("```\n", text.index("```sh") + 5)]
+    assert "train.simclr" not in block and command in block  # the committed body is used, not re-made
+    after = " ".join(text[text.index("convert\n```") :].split())
+    assert f"published pre-trained body `{body}` ([its card](../pretraining/README.md))" in after
+    assert "made once in 17.5 min by `python -m train.simclr --data build/data/elpv/train" in after
+    assert "No outside data or weights" in " ".join(text.split())
