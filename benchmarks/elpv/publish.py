@@ -86,9 +86,9 @@ def published_body(pretrained: dict, folder: str) -> list[str]:
     return [
         *textwrap.wrap(
             f"The training starts from the published pre-trained body `{body.as_posix()}` ([its card]({card})), "
-            f"made once in {pretrained['wall_seconds'] / 60:.1f} min by `{pretrained['command']}`. That "
-            "pre-training is not byte-for-byte repeatable; `make PRETRAIN=1` re-runs it and trains from the "
-            "result, which lands within the recipe's spread.",
+            f"made once in {pretrained['wall_seconds'] / 60:.1f} min by `{pretrained['command']}`. "
+            "`make PRETRAIN=1` re-runs that pre-training and trains from its result, another body of the "
+            "same recipe.",
             100,
             break_long_words=False,
             break_on_hyphens=False,

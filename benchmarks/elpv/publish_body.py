@@ -15,6 +15,7 @@ import os
 import shutil
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 
 from benchmarks.elpv.publish import simclr_record
@@ -38,10 +39,14 @@ def readme(record: dict, name: str, size: int, digest: str, folder: str) -> str:
     lines = [
         f"# Pre-trained body: {name}",
         "",
-        f"The `{record['model']}` network (width {record['alpha']}) after self-supervised pre-training",
-        f"(SimCLR) on the images of `{record['data']}`, their labels unused. Only the body (up to the",
-        "global pooling) is trained; the classification head is as initialized. `python -m train",
-        "--weights` starts from it, and `make` does so for ELPV.",
+        *textwrap.wrap(
+            f"The `{record['model']}` network (width {record['alpha']}) after self-supervised pre-training "
+            f"(SimCLR) on the images of `{record['data']}`, their labels unused. Only the body (up to the "
+            "global pooling) is trained; the classification head is as initialized. `python -m train "
+            "--weights` starts from it, and `make` does so for ELPV.",
+            100,
+            break_on_hyphens=False,
+        ),
         "",
         f"- `{name}`: {size:,} bytes, sha256 `{digest}` (`sha256sum -c {name}.sha256`)",
         f"- `{name}.json`: the record `python -m train.simclr` wrote: settings, loss per epoch, wall time",
@@ -59,8 +64,8 @@ def readme(record: dict, name: str, size: int, digest: str, folder: str) -> str:
         command(record),
         "```",
         "",
-        "The pre-training is not byte-for-byte repeatable (threaded reductions on the CPU), so a re-run",
-        "gives another body of the same recipe; `make PRETRAIN=1` runs it and trains from the result.",
+        "A re-run is not promised to give the same bytes (compare the sha256); it gives a body of the same",
+        "recipe. `make PRETRAIN=1` runs it and trains from the result.",
         "",
         "## Use",
         "",

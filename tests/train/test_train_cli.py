@@ -276,7 +276,7 @@ def test_the_makefile_elpv_recipe_is_a_valid_training_command():
     assert hparams.validation_split == 0.2 and hparams.monitor == "val_accuracy" and hparams.seed == 0
 
 
-def test_make_pretrain_trains_the_recipe_from_a_simclr_pre_training_in_its_own_folders(tmp_path):
+def test_make_trains_elpv_from_the_published_body_and_pretrain_picks_another_start(tmp_path):
     import shutil
     import subprocess
 
@@ -289,8 +289,13 @@ def test_make_pretrain_trains_the_recipe_from_a_simclr_pre_training_in_its_own_f
         command = ["make", "-n", "-C", str(REPO), f"BUILD={tmp_path}", *args]
         return subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
-    default, pretrained = planned(), planned("PRETRAIN=1")
-    assert "train.simclr" not in default and "--weights" not in default
+    default, pretrained, scratch = planned(), planned("PRETRAIN=1"), planned("PRETRAIN=0")
+    body = "benchmarks/results/elpv/pretraining/simclr60_gray.weights.h5"
+    assert (REPO / body).is_file()
+    train = f"-m train --data {tmp_path}/data/elpv/train --out {tmp_path}/model --model cnn_bn"
+    assert train in default and f"--seed 0 --weights {body}" in default
+    assert "train.simclr" not in default and f"--out {tmp_path}/tflite --force" in default
+
     weights = f"{tmp_path}/ssl/simclr60_gray.weights.h5"
     simclr = f"-m train.simclr --data {tmp_path}/data/elpv/train --out {weights} --epochs 60"
     train = f"-m train --data {tmp_path}/data/elpv/train --out {tmp_path}/model_pretrained --model cnn_bn"
@@ -298,3 +303,30 @@ def test_make_pretrain_trains_the_recipe_from_a_simclr_pre_training_in_its_own_f
     assert f"--seed 0 --weights {weights}" in pretrained
     assert f"--out {tmp_path}/tflite_pretrained --force" in pretrained
     assert f"--out {tmp_path}/evaluation_pretrained.json" in pretrained
+
+    assert "train.simclr" not in scratch and "--weights" not in scratch
+    assert f"--out {tmp_path}/model_scratch --model cnn_bn" in scratch
+    assert f"--out {tmp_path}/evaluation_scratch.json" in scratch
+
+
+def test_make_names_a_missing_published_body_and_the_ways_round_it(tmp_path):
+    import shutil
+    import subprocess
+
+    from conftest import REPO
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    # A copy of the Makefile with the body's path pointing at nothing, the rest as it is.
+    makefile = (REPO / "Makefile").read_text()
+    body = "benchmarks/results/elpv/pretraining/simclr60_gray.weights.h5"
+    (tmp_path / "Makefile").write_text(makefile.replace(body, f"{tmp_path}/missing.weights.h5"))
+    command = ["make", "-C", str(REPO), "-f", str(tmp_path / "Makefile"), f"BUILD={tmp_path}"]
+    (tmp_path / "data" / "elpv").mkdir(parents=True)
+    (tmp_path / "data" / "elpv" / "export.json").write_text("{}")
+    # An environment that counts as installed, so make goes straight to the body.
+    (tmp_path / "venv").mkdir()
+    (tmp_path / "venv" / ".installed").write_text("")
+    proc = subprocess.run([*command, f"VENV={tmp_path}/venv", "train"], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert f"error: {tmp_path}/missing.weights.h5 is missing; restore it" in proc.stdout
