@@ -18,6 +18,7 @@ import shutil
 import sys
 import tempfile
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.instruments.paths import RESULTS, relative_paths, shown_path
@@ -26,6 +27,22 @@ from edge_runtime.files import sha256_file
 
 OUT = RESULTS / "elpv" / "model"
 FILES = ("model_int8.tflite", "labels.txt", "model_card.json", "MODEL_CARD.md")
+
+
+def replace_folder(out: Path, fill: Callable[[Path], None]) -> None:
+    """Has `fill` write a new folder beside OUT, then renames it into place: a failure leaves OUT as it was."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        fill(staging)
+        os.chmod(staging, 0o755)
+        old = out.with_name(f".{out.name}.old")
+        if out.exists():
+            os.replace(out, old)
+        os.replace(staging, out)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def latency_against_reference(model: Path) -> dict:
@@ -220,9 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError(f"{args.verified}: verifies another file (sha256 {verified['sha256']})")
     pretrained = pretraining(record["command"])
     latency = latency_against_reference(source / "model_int8.tflite") if args.latency else None
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{args.out.name}.", dir=args.out.parent))
-    try:
+
+    def fill(staging: Path) -> None:
         for name in ("model_int8.tflite", "labels.txt"):
             shutil.copyfile(source / name, staging / name)
         # The card names the files it was made from; shown relative to the repository here.
@@ -236,14 +252,8 @@ def main(argv: list[str] | None = None) -> int:
             (staging / "latency.json").write_text(json.dumps(latency, indent=2) + "\n")
         folder = shown_path(args.out)
         (staging / "README.md").write_text(readme(record, card, verified, latency, pretrained, folder))
-        os.chmod(staging, 0o755)
-        old = args.out.with_name(f".{args.out.name}.old")
-        if args.out.exists():
-            os.replace(args.out, old)
-        os.replace(staging, args.out)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+
+    replace_folder(args.out, fill)
     print(
         f"published {args.out}: {record['recipe']} seed {record['seed']}, test int8 {100 * record['test']['int8']:.2f}%"
     )

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
-import tempfile
 import textwrap
 from pathlib import Path
 
-from benchmarks.elpv.publish import simclr_record
+from benchmarks.elpv.publish import replace_folder, simclr_record
 from benchmarks.instruments.paths import RESULTS, relative_paths, shown_path
 from edge_runtime.errors import UserError, cli_main
 from edge_runtime.files import sha256_file
@@ -95,23 +93,15 @@ def main(argv: list[str] | None = None) -> int:
     record = simclr_record(str(args.weights))
     name = args.weights.name
     digest = sha256_file(args.weights)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{args.out.name}.", dir=args.out.parent))
-    try:
+
+    def fill(staging: Path) -> None:
         shutil.copyfile(args.weights, staging / name)
         (staging / f"{name}.json").write_text(json.dumps(relative_paths(record), indent=1) + "\n")
         (staging / f"{name}.sha256").write_text(f"{digest}  {name}\n")
-        folder = shown_path(args.out)
-        text = readme(relative_paths(record), name, args.weights.stat().st_size, digest, folder)
+        text = readme(relative_paths(record), name, args.weights.stat().st_size, digest, shown_path(args.out))
         (staging / "README.md").write_text(text)
-        os.chmod(staging, 0o755)
-        old = args.out.with_name(f".{args.out.name}.old")
-        if args.out.exists():
-            os.replace(args.out, old)
-        os.replace(staging, args.out)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+
+    replace_folder(args.out, fill)
     print(f"published {args.out}: {name}, sha256 {digest[:12]}...")
     return 0
 

@@ -18,6 +18,28 @@ def _record(recipe: str, seed: int, val: float, train: float = 0.9) -> dict:
     }  # fmt: skip
 
 
+def _simclr_settings(out: str, seconds: float) -> dict:
+    """A record of python -m train.simclr with its settings and a one-line log."""
+    return {"data": "build/data/elpv/train", "out": out, "model": "cnn_bn", "alpha": 1.0, "load_size": 160,
+            "size": 128, "epochs": 60, "batch_size": 128, "learning_rate": 0.002, "classes": 2, "seed": 0,
+            "log": [{"epoch": 60, "seconds": seconds}]}  # fmt: skip
+
+
+def _tested(seed: int, command: str) -> tuple[dict, dict]:
+    """A tested run file trained by COMMAND, and the model card of its int8 model."""
+    record = {**_record("p", seed, 0.86), "command": command, "best_epoch": 48, "epochs_run": 60, "cores": 2}
+    record["test"] = {
+        "images": 656,
+        "int8": 0.83,
+        "keras_float": 0.83,
+        "recall_int8": {},
+        "command": "convert",
+    }
+    io = {"shape": [1, 2], "dtype": "uint8"}
+    card = {"models": {"model_int8.tflite": {"size_bytes": 10, "sha256": "ab", "input": io, "output": io}}}
+    return record, card
+
+
 def test_recipes_are_ranked_by_mean_validation_accuracy_with_their_spread():
     rows = summarize([_record("a", 0, 0.80), _record("a", 1, 0.84), _record("b", 0, 0.83)])
     assert [row["recipe"] for row in rows] == ["b", "a"]  # 83% over a's mean of 82%
@@ -130,25 +152,14 @@ def test_a_pretrained_run_is_published_with_the_pretraining_command_before_its_o
     (tmp_path / "ssl.weights.h5.json").write_text("{")
     with pytest.raises(UserError, match=r"ssl.weights.h5.json: not valid JSON"):
         pretraining(command)
-    settings = {"data": "build/data/elpv/train", "out": str(weights), "model": "cnn_bn", "alpha": 1.0,
-                "load_size": 160, "size": 128, "epochs": 60, "batch_size": 128, "learning_rate": 0.002,
-                "classes": 2, "seed": 0, "log": [{"epoch": 60, "seconds": 1188.0}]}  # fmt: skip
+    settings = _simclr_settings(str(weights), 1188.0)
     (tmp_path / "ssl.weights.h5.json").write_text(json.dumps(settings))
     pretrained = pretraining(command)
     assert pretrained["wall_seconds"] == 1188.0
     assert pretrained["command"].startswith("python -m train.simclr --data build/data/elpv/train --out ")
     assert pretraining("python -m train --data d --out o --seed 1") is None
 
-    record = {**_record("p", 1, 0.86), "command": command, "best_epoch": 48, "epochs_run": 60, "cores": 2}
-    record["test"] = {
-        "images": 656,
-        "int8": 0.83,
-        "keras_float": 0.83,
-        "recall_int8": {},
-        "command": "convert",
-    }
-    io = {"shape": [1, 2], "dtype": "uint8"}
-    card = {"models": {"model_int8.tflite": {"size_bytes": 10, "sha256": "ab", "input": io, "output": io}}}
+    record, card = _tested(1, command)
     text = readme(record, card, None, None, pretrained, "benchmarks/results/elpv/pretrained")
     assert "after 19.8 min of self-supervised pre-training" in text
     assert text.index(pretrained["command"]) < text.index(command) < text.index("convert")
@@ -165,23 +176,12 @@ def test_a_run_from_a_committed_body_names_it_instead_of_re_making_it(tmp_path, 
     monkeypatch.chdir(tmp_path)
     body = "benchmarks/results/elpv/pretraining/ssl.weights.h5"
     (tmp_path / body).parent.mkdir(parents=True)
-    settings = {"data": "build/data/elpv/train", "out": "build/ssl/ssl.weights.h5", "model": "cnn_bn",
-                "alpha": 1.0, "load_size": 160, "size": 128, "epochs": 60, "batch_size": 128,
-                "learning_rate": 0.002, "classes": 2, "seed": 0, "log": [{"epoch": 60, "seconds": 1050.0}]}  # fmt: skip
+    settings = _simclr_settings("build/ssl/ssl.weights.h5", 1050.0)
     (tmp_path / f"{body}.json").write_text(json.dumps(settings))
     command = f"python -m train --data d --out o --weights {body} --seed 0"
     pretrained = pretraining(command)
     assert pretrained["published"] == body
-    record = {**_record("p", 0, 0.85), "command": command, "best_epoch": 50, "epochs_run": 60, "cores": 2}
-    record["test"] = {
-        "images": 656,
-        "int8": 0.83,
-        "keras_float": 0.83,
-        "recall_int8": {},
-        "command": "convert",
-    }
-    io = {"shape": [1, 2], "dtype": "uint8"}
-    card = {"models": {"model_int8.tflite": {"size_bytes": 10, "sha256": "ab", "input": io, "output": io}}}
+    record, card = _tested(0, command)
     text = readme(record, card, None, None, pretrained, "benchmarks/results/elpv/model")
     block = text[text.index("```sh") : text.index("```\n", text.index("```sh") + 5)]
     assert "train.simclr" not in block and command in block  # the committed body is used, not re-made
