@@ -22,7 +22,8 @@ EVALUATION := $(BUILD)/evaluation$(SUFFIX).json
 # The default model for ELPV: the recipe chosen on the validation split (cnn_bn, 160 px, cosine 60
 # epochs, the best validation epoch kept, from the pre-trained body above), with the seed of the
 # body's fine-tunings that scored best on validation (seed 1: 84.99% vs 81.68% for seed 0);
-# benchmarks/results/elpv/README.md has its figures and what else was tried. Other data (DATA=...) trains with python -m train's defaults.
+# benchmarks/results/elpv/README.md has its figures and what else was tried. Other data (DATA=...)
+# trains with python -m train's defaults.
 ELPV_RECIPE := --model cnn_bn --image-size 160 --alpha 1.0 --dropout 0.3 --epochs 60 --batch-size 32 \
 	--learning-rate 0.002 --lr-schedule cosine --warmup-epochs 2 --weight-decay 0.0001 \
 	--flip horizontal_and_vertical --quarter-turns --validation-split 0.2 --monitor val_accuracy \

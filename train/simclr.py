@@ -22,8 +22,12 @@ from pathlib import Path
 from edge_runtime.errors import UserError, cli_main
 from edge_runtime.files import atomic_write_text
 
+# The views' default strength; records made before these were options used them.
+MIN_CROP = 0.35
+NOISE = 8.0
 
-def _augment(x, size: int, min_crop: float = 0.35, noise: float = 8.0):
+
+def _augment(x, size: int, min_crop: float = MIN_CROP, noise: float = NOISE):
     """A random view of each image of a float32 0..255 batch, (size, size): a square crop of
     min_crop..1 of the area, and Gaussian noise of a standard deviation up to `noise` levels."""
     import tensorflow as tf
@@ -132,13 +136,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--min-crop",
         type=float,
-        default=0.35,
+        default=MIN_CROP,
         help="smallest share of an image's area a view crops, 0 < x <= 1 (default %(default)s)",
     )
     parser.add_argument(
         "--noise",
         type=float,
-        default=8.0,
+        default=NOISE,
         help="largest standard deviation of a view's Gaussian noise, in 0..255 levels (default %(default)s)",
     )
     parser.add_argument("--epochs", type=int, default=60, help="default %(default)s")

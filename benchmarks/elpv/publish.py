@@ -83,10 +83,10 @@ def pretraining(command: str) -> dict | None:
     words = shlex.split(command)
     if "--weights" not in words[:-1]:
         return None
-    record = simclr_record(words[words.index("--weights") + 1])
+    weights = words[words.index("--weights") + 1]
+    record = simclr_record(weights)
     from train.simclr import command as simclr_command
 
-    weights = words[words.index("--weights") + 1]
     return {
         "command": simclr_command(record),
         "wall_seconds": record["log"][-1]["seconds"],

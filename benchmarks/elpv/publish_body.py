@@ -26,14 +26,14 @@ OUT = RESULTS / "elpv" / "pretraining"
 
 def readme(record: dict, name: str, size: int, digest: str, folder: str) -> str:
     """README.md of a published pre-trained body."""
-    from train.simclr import command
+    from train.simclr import MIN_CROP, NOISE, command
 
     last = record["log"][-1]
     machine = (
         f" on {record['cores']} cores of an {record['cpu']}" if "cpu" in record and "cores" in record else ""
     )
-    crop = record.get("min_crop", 0.35)
-    noise = record.get("noise", 8.0)
+    crop = record.get("min_crop", MIN_CROP)
+    noise = record.get("noise", NOISE)
     lines = [
         f"# Pre-trained body: {name}",
         "",
