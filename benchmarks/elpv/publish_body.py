@@ -68,8 +68,8 @@ def readme(record: dict, name: str, size: int, digest: str, folder: str) -> str:
         "## Use",
         "",
         "```sh",
-        f"python -m train --data build/data/elpv/train --out build/model <the Makefile's ELPV_RECIPE> "
-        f"--weights {folder}/{name}",
+        "python -m train --data build/data/elpv/train --out build/model <the Makefile's ELPV_RECIPE> "
+        f"<its ELPV_PRETRAINED: learning rate, split seed, seed> --weights {folder}/{name}",
         "```",
         "",
     ]
