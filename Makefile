@@ -21,10 +21,11 @@ TFLITE_DIR ?= $(BUILD)/tflite$(SUFFIX)
 EVALUATION := $(BUILD)/evaluation$(SUFFIX).json
 # The default model for ELPV: the recipe chosen on the validation split (cnn_bn, 160 px, cosine 60
 # epochs, the best validation epoch kept). From the pre-trained body it fine-tunes at a gentler
-# learning rate (0.0007; validation 84.86% vs 83.33% at 0.002, same body, seeds 0-1), holding out seed 0's
-# validation cells, with the seed that scored best there of two fresh ones (seed 3: 84.22% vs 83.21% for seed 4).
-# From random initialization (PRETRAIN=0): 0.002, seed 1. benchmarks/results/elpv/README.md has the
-# figures and what else was tried. Other data (DATA=...) trains with python -m train's defaults.
+# learning rate (0.0007; validation 84.86% vs 83.33% at 0.002, same body, seeds 0-1), holding out
+# seed 0's validation cells, with the better there of two fresh seeds (seed 3: 84.22% vs 83.21% for
+# seed 4). From random initialization (PRETRAIN=0): 0.002, seed 1. benchmarks/results/elpv/README.md
+# has the figures and what else was tried. Other data (DATA=...) trains with python -m train's
+# defaults.
 ELPV_RECIPE := --model cnn_bn --image-size 160 --alpha 1.0 --dropout 0.3 --epochs 60 --batch-size 32 \
 	--lr-schedule cosine --warmup-epochs 2 --weight-decay 0.0001 --flip horizontal_and_vertical \
 	--quarter-turns --validation-split 0.2 --monitor val_accuracy --label-smoothing 0
