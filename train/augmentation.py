@@ -1,4 +1,4 @@
-"""Training-time augmentation: Keras preprocessing layers (flip, rotation, translation, zoom, brightness, contrast, gain) and quarter turns."""
+"""Training-time augmentation: Keras preprocessing layers (flip, rotation, translation, zoom, brightness, contrast, gain, gamma, noise) and quarter turns."""
 
 from __future__ import annotations
 
@@ -38,6 +38,11 @@ class AugmentOptions:
         (an offset) it scales dark defects and bright areas alike, as a longer exposure or a
         higher current does in electroluminescence images; it keeps a model from telling
         classes apart by overall brightness where the data confounds them.
+      gamma: Largest random tone-curve change: 255 * (x / 255) ** g per image, g drawn
+        log-uniformly from [1 / (1 + gamma), 1 + gamma]; dark areas move against bright ones,
+        as they do between EL exposures and currents.
+      noise: Standard deviation of Gaussian pixel noise, in levels of 0..255 (a camera's
+        sensor noise: one value per pixel, the same on each channel), anew for every image.
       fill_mode: How pixels from outside the image are filled: 'reflect', 'wrap', 'constant',
         'nearest' (Keras' fill modes).
     """
@@ -50,6 +55,8 @@ class AugmentOptions:
     brightness: float = 0.0
     contrast: float = 0.0
     gain: float = 0.0
+    gamma: float = 0.0
+    noise: float = 0.0
     fill_mode: str = "reflect"
 
     def __post_init__(self) -> None:
@@ -69,6 +76,12 @@ class AugmentOptions:
                 raise ParameterError(name, value, f"must be in [0, {high}]")
         if not 0.0 <= self.gain <= 3.0:
             raise ParameterError("gain", self.gain, "must be in [0, 3] (0.3: exposures 0.77x to 1.3x)")
+        if not 0.0 <= self.gamma <= 3.0:
+            raise ParameterError("gamma", self.gamma, "must be in [0, 3] (0.25: gammas 0.8 to 1.25)")
+        if not 0.0 <= self.noise <= 64.0:
+            raise ParameterError(
+                "noise", self.noise, "must be in [0, 64] levels of 0..255 (3: faint sensor noise)"
+            )
         if not 0.0 <= self.zoom < 1.0:
             raise ParameterError("zoom", self.zoom, "must be in [0, 1)")
 
@@ -95,6 +108,8 @@ class AugmentOptions:
                 or self.brightness
                 or self.contrast
                 or self.gain
+                or self.gamma
+                or self.noise
             )
         )
 
@@ -111,6 +126,8 @@ class AugmentOptions:
                 ("brightness", self.brightness),
                 ("contrast", self.contrast),
                 ("gain", self.gain),
+                ("gamma", self.gamma),
+                ("noise", self.noise),
             )
             if value
         ]
@@ -129,11 +146,13 @@ def build_augmenter(options: AugmentOptions, seed: int) -> keras.Sequential | No
 
     Returns:
       A keras.Sequential of RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
-      RandomBrightness, RandomContrast and RandomGain (those that are on), or None. The layers
+      RandomBrightness, RandomContrast, RandomGain, RandomGamma and RandomNoise (those that
+      are on, in that order), or None. The layers
       see raw 0..255 pixels.
     """
     import keras
 
+    from train.photometric import RandomGamma, RandomNoise
     from train.random_gain import RandomGain
 
     layers: list[keras.layers.Layer] = []
@@ -175,4 +194,8 @@ def build_augmenter(options: AugmentOptions, seed: int) -> keras.Sequential | No
         )
     if options.gain:
         layers.append(RandomGain(options.gain, seed=seed + 6, name="random_gain"))
+    if options.gamma:
+        layers.append(RandomGamma(options.gamma, seed=seed + 7, name="random_gamma"))
+    if options.noise:
+        layers.append(RandomNoise(options.noise, seed=seed + 8, name="random_noise"))
     return keras.Sequential(layers, name="augmentation") if layers else None

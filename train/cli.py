@@ -163,6 +163,18 @@ def parser() -> argparse.ArgumentParser:
         default=aug.gain,
         help="max exposure change, a factor per image: 0.3 = 1/1.3x to 1.3x (against brightness confounds)",
     )
+    aug_group.add_argument(
+        "--gamma",
+        type=float,
+        default=aug.gamma,
+        help="max tone-curve change per image: 0.25 = gammas 0.8 to 1.25 (dark areas against bright ones)",
+    )
+    aug_group.add_argument(
+        "--noise",
+        type=float,
+        default=aug.noise,
+        help="Gaussian pixel noise, standard deviation in levels of 0..255",
+    )
     aug_group.add_argument("--no-augment", action="store_true", help="no augmentation at all")
 
     run = p.add_argument_group("run")
@@ -201,6 +213,8 @@ def options_from(args: argparse.Namespace) -> tuple[ModelOptions, Hyperparameter
             brightness=args.brightness,
             contrast=args.contrast,
             gain=args.gain,
+            gamma=args.gamma,
+            noise=args.noise,
         )
     )
     hparams = Hyperparameters(

@@ -1,0 +1,71 @@
+"""The --gamma and --noise augmentations: a tone curve and sensor noise per image in training, nothing at inference."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from edge_runtime.errors import ParameterError
+from train.augmentation import AugmentOptions, build_augmenter
+from train.photometric import RandomGamma, RandomNoise
+
+
+def _images(channels: int) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    images = rng.uniform(1, 254, (64, 8, 8, 1)).astype(np.float32)
+    images[:, 0, 0, 0], images[:, 0, 1, 0] = 0.0, 255.0  # black and white in every image
+    return np.repeat(images, channels, axis=3)
+
+
+def test_each_image_follows_one_gamma_within_the_range_with_black_and_white_fixed():
+    images = _images(1)
+    out = np.asarray(RandomGamma(0.5, seed=3)(images, training=True))
+    np.testing.assert_allclose(out[:, 0, 0, 0], 0.0, atol=1e-4)
+    np.testing.assert_allclose(out[:, 0, 1, 0], 255.0, rtol=1e-5)
+    unit_in, unit_out = images[:, 1:, :, 0] / 255.0, out[:, 1:, :, 0] / 255.0
+    gammas = (np.log(unit_out) / np.log(unit_in)).reshape(64, -1)  # the exponent each pixel saw
+    np.testing.assert_allclose(gammas, np.repeat(gammas[:, :1], gammas.shape[1], axis=1), rtol=1e-3)
+    assert gammas.min() >= 1 / 1.5 - 1e-3 and gammas.max() <= 1.5 + 1e-3
+    assert gammas.min() < 0.8 and gammas.max() > 1.25  # both ways: dark areas lifted and deepened
+    np.testing.assert_array_equal(np.asarray(RandomGamma(0.5, seed=3)(images, training=False)), images)
+
+
+def test_noise_is_one_value_per_pixel_of_the_given_spread_and_stays_in_range():
+    images = _images(3)
+    out = np.asarray(RandomNoise(4.0, seed=1)(images, training=True))
+    noise = out - images
+    np.testing.assert_array_equal(noise[..., 0], noise[..., 1])  # gray stays gray
+    np.testing.assert_array_equal(noise[..., 0], noise[..., 2])
+    inside = (images[..., 0] > 20) & (images[..., 0] < 235)  # pixels the clip cannot touch
+    assert 3.8 < noise[..., 0][inside].std() < 4.2 and abs(noise[..., 0][inside].mean()) < 0.2
+    assert out.min() >= 0.0 and out.max() <= 255.0
+    again = np.asarray(RandomNoise(4.0, seed=1)(images, training=True))
+    np.testing.assert_array_equal(again, out)  # seeded
+    np.testing.assert_array_equal(np.asarray(RandomNoise(4.0, seed=1)(images, training=False)), images)
+
+
+def test_the_augmenter_holds_both_layers_and_a_saved_one_loads(tmp_path):
+    options = AugmentOptions(flip="none", gamma=0.25, noise=3.0)
+    augmenter = build_augmenter(options, seed=0)
+    assert [layer.name for layer in augmenter.layers] == ["random_gamma", "random_noise"]
+    assert options.active and options.describe() == "gamma 0.25, noise 3.0"
+    model = keras.Sequential(
+        [keras.Input((8, 8, 3)), augmenter, keras.layers.Flatten(), keras.layers.Dense(2)]
+    )
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert loaded.layers[0].layers[0].factor == 0.25 and loaded.layers[0].layers[1].stddev == 3.0
+    for name, value in (("gamma", -0.1), ("gamma", 3.5), ("noise", -1.0), ("noise", 100.0)):
+        with pytest.raises(ParameterError, match=name):
+            AugmentOptions(**{name: value})
+
+
+def test_the_command_line_sets_both():
+    from train.cli import options_from, parser
+
+    args = parser().parse_args(["--data", "cells", "--out", "run", "--gamma", "0.25", "--noise", "3"])
+    _, hparams = options_from(args)
+    assert (hparams.augmentation.gamma, hparams.augmentation.noise) == (0.25, 3.0)
+    _, defaults = options_from(parser().parse_args(["--data", "cells", "--out", "run"]))
+    assert (defaults.augmentation.gamma, defaults.augmentation.noise) == (0.0, 0.0)
