@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         f"for {hparams.epochs} epochs{f' + {hparams.fine_tune_epochs} fine-tuning' if hparams.fine_tune_epochs else ''}: "
         f"batch {hparams.batch_size}, learning rate {hparams.learning_rate} ({hparams.lr_schedule}), "
         f"validation {'folder' if validation else hparams.validation_split}, "
-        f"class weights {'on' if hparams.class_weights else 'off'}, augmentation {hparams.augmentation.describe()}, "
+        f"class weights {'on' if hparams.class_weights else 'off'}{', oversampled' if hparams.oversample else ''}, augmentation {hparams.augmentation.describe()}, "
         f"targets {hparams.targets(train_data.targets is not None)}"
         f"{f' from {args.soft_labels}' if args.soft_labels else ''}, optimizer {hparams.optimizer}, "
         f"seed {hparams.seed}, distribute {args.distribute}{', resuming' if args.resume else ''}",

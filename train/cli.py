@@ -136,6 +136,11 @@ def parser() -> argparse.ArgumentParser:
         "--no-class-weights", action="store_true", help="do not weight the loss by inverse class frequency"
     )
     fit.add_argument(
+        "--oversample",
+        action="store_true",
+        help="balance the classes by showing the smaller ones' images again in each epoch, instead of class weights",
+    )
+    fit.add_argument(
         "--fine-tune-epochs", type=int, default=0, help="epochs of fine-tuning the base's top (pretrained)"
     )
     fit.add_argument("--fine-tune-layers", type=int, help="base layers to unfreeze (default: the top third)")
@@ -225,7 +230,8 @@ def options_from(args: argparse.Namespace) -> tuple[ModelOptions, Hyperparameter
         validation_split=args.validation_split,
         split_seed=args.split_seed,
         augmentation=augmentation,
-        class_weights=not args.no_class_weights,
+        class_weights=not (args.no_class_weights or args.oversample),
+        oversample=args.oversample,
         early_stopping_patience=args.patience,
         monitor=args.monitor,
         lr_schedule=args.lr_schedule,

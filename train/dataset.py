@@ -231,6 +231,7 @@ class Dataset:
         first_epoch: int = 0,
         targets: str = "index",
         mixup: float = 0.0,
+        oversample: bool = False,
     ) -> tf.data.Dataset:
         """A tf.data pipeline of (float32 raw 0..255 pixels (B, H, W, 3), targets).
 
@@ -253,6 +254,9 @@ class Dataset:
           mixup: When above 0, each image is blended with another of its batch (and so are their
             targets, which must then be 'one_hot' or 'soft') by a weight drawn from
             Beta(mixup, mixup), kept at or above one half so the image stays the main one.
+          oversample: Every class as often as the largest in each epoch (`epoch_size`): a
+            smaller class's images are drawn in fresh shuffles of the class, as many as needed,
+            so an epoch repeats none of them more than once more than the others.
         """
         import tensorflow as tf
 
@@ -263,25 +267,32 @@ class Dataset:
         if mixup and targets == "index":
             raise ParameterError("mixup", mixup, "blends targets: use targets 'one_hot' or 'soft'")
         values = self.labels if targets == "index" else self.target_matrix(soft=targets == "soft")
-        if not (shuffle or quarter_turns or mixup) and epochs == 1:
+        if not (shuffle or quarter_turns or mixup or oversample) and epochs == 1:
             data = tf.data.Dataset.from_tensor_slices((self.images, values))
             data = data.batch(batch_size).map(_to_float, num_parallel_calls=tf.data.AUTOTUNE)
             return data.cache().prefetch(tf.data.AUTOTUNE)
-        images, labels, size = tf.constant(self.images), tf.constant(values), len(self)
+        images, labels, size = tf.constant(self.images), tf.constant(values), self.epoch_size(oversample)
+        members = [np.flatnonzero(self.labels == label) for label in range(len(self.class_names))]
+        largest = max(len(m) for m in members)
 
         def one_epoch(epoch):
             key = tf.stack([tf.constant(seed, tf.int64), epoch])
-            order = tf.argsort(tf.random.stateless_uniform([size], key)) if shuffle else tf.range(size)
+            pool = _balanced_pool(members, largest, key) if oversample else tf.range(size, dtype=tf.int64)
+            order = tf.gather(pool, tf.argsort(tf.random.stateless_uniform([size], key))) if shuffle else pool
+            positions = tf.range(size, dtype=tf.int64)
 
-            def fetch(index):
+            def fetch(position, index):
                 pixels = tf.gather(images, index)
                 if quarter_turns:
-                    turn_key = tf.stack([key[0] + 1, epoch * size + tf.cast(index, tf.int64)])
+                    # keyed by the image (by its place in the epoch when classes are oversampled,
+                    # so an image drawn twice is not turned alike twice)
+                    place = position if oversample else tf.cast(index, tf.int64)
+                    turn_key = tf.stack([key[0] + 1, epoch * size + place])
                     turns = tf.random.stateless_uniform([], turn_key, minval=0, maxval=4, dtype=tf.int32)
                     pixels = tf.ensure_shape(tf.image.rot90(pixels, turns), pixels.shape)
                 return pixels, tf.gather(labels, index)
 
-            data = tf.data.Dataset.from_tensor_slices(order)
+            data = tf.data.Dataset.from_tensor_slices((positions, order))
             data = data.map(fetch, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size)
             data = data.map(_to_float, num_parallel_calls=tf.data.AUTOTUNE)
             if mixup:
@@ -294,9 +305,32 @@ class Dataset:
         data = tf.data.Dataset.range(first_epoch, first_epoch + epochs).flat_map(one_epoch)
         return data.prefetch(tf.data.AUTOTUNE)
 
-    def steps(self, batch_size: int) -> int:
+    def epoch_size(self, oversample: bool = False) -> int:
+        """Images per training epoch: all of them, or as many per class as the largest class has."""
+        if not oversample:
+            return len(self)
+        return len(self.class_names) * int(np.bincount(self.labels, minlength=len(self.class_names)).max())
+
+    def steps(self, batch_size: int, oversample: bool = False) -> int:
         """Batches per epoch (the last one may be smaller)."""
-        return -(-len(self) // batch_size)
+        return -(-self.epoch_size(oversample) // batch_size)
+
+
+def _balanced_pool(members: list[np.ndarray], largest: int, key):
+    """One epoch's image indices, `largest` per class: each class's images in fresh shuffles of the
+    class (seeded by `key` and the class), as many laps as it takes, the last lap cut short."""
+    import tensorflow as tf
+
+    drawn = []
+    for label, indices in enumerate(members):
+        if not len(indices):
+            continue
+        laps = []
+        for lap in range(-(-largest // len(indices))):
+            lap_key = key + tf.constant([1000 * (label + 1) + lap, 0], tf.int64)
+            laps.append(tf.gather(indices, tf.argsort(tf.random.stateless_uniform([len(indices)], lap_key))))
+        drawn.append(tf.concat(laps, 0)[:largest])
+    return tf.cast(tf.concat(drawn, 0), tf.int64)
 
 
 def _to_float(pixels, labels):

@@ -30,6 +30,8 @@ class Hyperparameters:
       augmentation: Random changes to training images (AugmentOptions.none() for none).
       class_weights: Weight the loss by inverse class frequency, so a minority class (ELPV's
         defective cells, ~31%) counts as much as the majority.
+      oversample: Instead of class weights, show every class as often as the largest one in each
+        epoch (its images again, in fresh shuffles): epochs grow to classes x the largest class.
       early_stopping_patience: Stop after this many epochs without improving `monitor`; None
         trains all epochs. Either way the weights of the best epoch are kept.
       monitor: What picks the best epoch: 'val_loss' (lowest) or 'val_accuracy' (highest).
@@ -66,6 +68,7 @@ class Hyperparameters:
     split_seed: int | None = None
     augmentation: AugmentOptions = field(default_factory=AugmentOptions)
     class_weights: bool = True
+    oversample: bool = False
     early_stopping_patience: int | None = None
     monitor: str = "val_loss"
     lr_schedule: str = "constant"
@@ -89,6 +92,10 @@ class Hyperparameters:
             raise ParameterError("learning_rate", self.learning_rate, "must be positive")
         if not 0.0 <= self.validation_split < 1.0:
             raise ParameterError("validation_split", self.validation_split, "must be in [0, 1)")
+        if self.oversample and self.class_weights:
+            raise ParameterError(
+                "oversample", self.oversample, "balances the classes already: turn class weights off with it"
+            )
         if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
             raise ParameterError(
                 "early_stopping_patience", self.early_stopping_patience, "must be at least 1"

@@ -128,7 +128,7 @@ def train(
     state = read_state(out, settings) if resume else None
     strategy, cluster = make_strategy(distribute)
     num_classes = len(dataset.class_names)
-    steps = train_data.steps(hparams.batch_size)
+    steps = train_data.steps(hparams.batch_size, hparams.oversample)
     targets = hparams.targets(soft_labels=train_data.targets is not None)
     keras.utils.set_random_seed(hparams.seed)
     with strategy.scope():
@@ -215,6 +215,7 @@ def train(
             first_epoch=first,
             targets=targets,
             mixup=hparams.mixup,
+            oversample=hparams.oversample,
         )
         if cluster.strategy == "multi-worker":
             from train.multi_worker import fit_multi_worker

@@ -353,3 +353,12 @@ def test_make_names_a_missing_published_body_and_the_ways_round_it(tmp_path):
     proc = subprocess.run([*command, f"VENV={tmp_path}/venv", "train"], capture_output=True, text=True)
     assert proc.returncode != 0
     assert f"error: {tmp_path}/missing.weights.h5 is missing; restore it" in proc.stdout
+
+
+def test_oversample_replaces_class_weights():
+    from train.cli import options_from, parser
+
+    _, hparams = options_from(parser().parse_args(["--data", "cells", "--out", "run", "--oversample"]))
+    assert hparams.oversample and not hparams.class_weights
+    _, default = options_from(parser().parse_args(["--data", "cells", "--out", "run"]))
+    assert not default.oversample and default.class_weights

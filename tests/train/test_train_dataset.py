@@ -156,3 +156,55 @@ def test_from_arrays_makes_gray_rgb_and_resizes_like_the_runtime():
     assert not colour.grayscale
     with pytest.raises(ValueError, match=r"labels 0..2 exceed the 2 classes"):
         Dataset.from_arrays(gray[:3], [0, 1, 2], ["a", "b"], image_size=(28, 28), root="m")
+
+
+def test_oversampling_shows_every_class_as_often_as_the_largest_each_epoch():
+    rng = np.random.default_rng(5)
+    images = np.arange(13, dtype=np.uint8).reshape(13, 1, 1, 1) * np.ones((1, 4, 4, 3), np.uint8)
+    images[..., 1] = rng.integers(0, 256, (13, 4, 4))  # an image's id is its first channel
+    labels = np.array([0] * 10 + [1] * 3)
+    data = Dataset.from_arrays(images, labels, ["ok", "bad"], image_size=(4, 4), root="mem")
+    assert data.epoch_size(oversample=True) == 20 and data.steps(8, oversample=True) == 3
+    assert data.epoch_size() == 13 and data.steps(8) == 2
+
+    def epochs(seed: int, count: int = 3, first: int = 0) -> list[list[int]]:
+        pipeline = data.gen_tf_dataset(
+            8, shuffle=True, quarter_turns=True, seed=seed, epochs=count, first_epoch=first, oversample=True
+        )
+        ids, classes = [], []
+        for x, y in pipeline.as_numpy_iterator():
+            ids += [int(image[0, 0, 0]) for image in x]
+            classes += list(y)
+        assert [labels[i] for i in ids] == classes  # each image with its own label
+        return [ids[e * 20 : (e + 1) * 20] for e in range(count)]
+
+    first = epochs(seed=1)
+    for epoch in first:
+        counts = np.bincount(epoch, minlength=13)
+        assert list(counts[:10]) == [1] * 10  # the largest class once each
+        assert counts[10:].sum() == 10 and counts[10:].min() >= 3 and counts[10:].max() <= 4
+    assert first[0] != first[1] and epochs(seed=1) == first and epochs(seed=2) != first
+    assert epochs(seed=1, count=2, first=1) == first[1:]  # a resumed run's epochs are the same
+    # A plain pipeline still shows every image once, in the order it always had.
+    plain = [
+        int(x[0, 0, 0])
+        for x, _ in data.gen_tf_dataset(13, shuffle=True, seed=1).unbatch().as_numpy_iterator()
+    ]
+    assert sorted(plain) == list(range(13))
+
+
+def test_oversampling_turns_an_image_drawn_twice_independently():
+    images = np.zeros((9, 6, 6, 3), np.uint8)
+    images[:, 0, 0, 0] = 255  # a marked corner shows the turn
+    images[:, 5, 5, 2] = np.arange(9)  # the image's id
+    data = Dataset.from_arrays(images, np.array([0] * 8 + [1]), ["a", "b"], image_size=(6, 6), root="mem")
+    turns = set()
+    for x, _ in (
+        data.gen_tf_dataset(16, quarter_turns=True, seed=0, epochs=4, oversample=True)
+        .unbatch()
+        .as_numpy_iterator()
+    ):
+        if (x[..., 2] == 8).any():  # the one minority image, 8 times an epoch
+            corner = tuple(np.argwhere(x[..., 0] == 255)[0])
+            turns.add(corner)
+    assert len(turns) > 1

@@ -242,6 +242,10 @@ def test_resolve_rejects_what_the_model_cannot_take(options, message):
             r"warmup_epochs=2: warm-up needs the cosine learning-rate schedule",
         ),
         (lambda: Hyperparameters(fine_tune_layers=0), r"fine_tune_layers=0: must be at least 1"),
+        (
+            lambda: Hyperparameters(oversample=True),
+            r"oversample=True: balances the classes already: turn class weights off with it",
+        ),
         (lambda: AugmentOptions(flip="diagonal"), r"flip='diagonal': not a flip mode; use one of none, "),
         (lambda: AugmentOptions(rotation=0.7), r"rotation=0.7: must be in \[0, 0.5\]"),
         (lambda: AugmentOptions(zoom=1.0), r"zoom=1.0: must be in \[0, 1\)"),

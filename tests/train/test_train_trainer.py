@@ -72,6 +72,27 @@ def test_balanced_class_weights():
     assert balanced_class_weights(np.array([0, 0]), 2)[1] == 0.0
 
 
+def test_oversampled_epochs_are_longer_and_the_run_records_it(tmp_path):
+    class Steps(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.batches = 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.batches += 1
+
+    hparams = Hyperparameters(
+        epochs=2, batch_size=8, validation_split=0.0, class_weights=False, oversample=True,
+        augmentation=AugmentOptions.none(),
+    )  # fmt: skip
+    data = _noise_dataset(40)  # 2:1 imbalance
+    counted = Steps()
+    train(data, get_spec("cnn"), ModelOptions(image_size=SIZE), hparams, tmp_path, callbacks=[counted])
+    largest = int(np.bincount(data.labels).max())
+    assert counted.batches == 2 * -(-2 * largest // 8) > 2 * 5  # more than the 5 batches of a plain epoch
+    config = json.loads((tmp_path / "train_config.json").read_text())
+    assert config["hyperparameters"]["oversample"] is True and config["class_weights"] is None
+
+
 @pytest.mark.slow
 def test_the_lowest_validation_loss_epoch_is_kept_and_checkpointed(tmp_path):
     data = _noise_dataset(96)
