@@ -49,5 +49,10 @@ def write_artifacts(
 
 
 def training_label(config: dict) -> str:
-    """The legend of the training curves: Keras weights the training loss by class, never the validation loss."""
-    return "training (class-weighted loss)" if config.get("class_weights") else "training"
+    """The legend of the training curves: what makes the training figures unlike validation's (Keras weights
+    the training loss by class, never the validation loss; oversampling draws the classes evenly)."""
+    if config.get("class_weights"):
+        return "training (class-weighted loss)"
+    if config.get("hyperparameters", {}).get("oversample"):
+        return "training (class-balanced draws)"
+    return "training"

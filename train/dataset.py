@@ -306,10 +306,11 @@ class Dataset:
         return data.prefetch(tf.data.AUTOTUNE)
 
     def epoch_size(self, oversample: bool = False) -> int:
-        """Images per training epoch: all of them, or as many per class as the largest class has."""
+        """Images per training epoch: all of them, or as many per class (of those with images) as the largest has."""
         if not oversample:
             return len(self)
-        return len(self.class_names) * int(np.bincount(self.labels, minlength=len(self.class_names)).max())
+        counts = np.bincount(self.labels, minlength=len(self.class_names))
+        return int(np.count_nonzero(counts)) * int(counts.max())
 
     def steps(self, batch_size: int, oversample: bool = False) -> int:
         """Batches per epoch (the last one may be smaller)."""
@@ -326,8 +327,10 @@ def _balanced_pool(members: list[np.ndarray], largest: int, key):
         if not len(indices):
             continue
         laps = []
-        for lap in range(-(-largest // len(indices))):
-            lap_key = key + tf.constant([1000 * (label + 1) + lap, 0], tf.int64)
+        count = -(-largest // len(indices))
+        for lap in range(count):
+            # seeds seed + 3 + label (the shuffle, turns and mixup use seed + 0..2), one stream per (epoch, lap)
+            lap_key = tf.stack([key[0] + 3 + label, key[1] * count + lap])
             laps.append(tf.gather(indices, tf.argsort(tf.random.stateless_uniform([len(indices)], lap_key))))
         drawn.append(tf.concat(laps, 0)[:largest])
     return tf.cast(tf.concat(drawn, 0), tf.int64)

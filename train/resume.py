@@ -63,11 +63,17 @@ def read_state(out_dir: Path, settings: dict) -> dict:
 
 
 def _differences(saved: object, current: object, prefix: str = "") -> list[str]:
-    """'key: saved -> current' for every leaf that differs."""
+    """'key: saved -> current' for every leaf that differs.
+
+    A setting the checkpoint does not have (an option added since) is no difference while it is
+    off (None, False or 0, as every option's default is), so such runs still resume.
+    """
     if isinstance(saved, dict) and isinstance(current, dict):
         found = []
         for key in sorted(set(saved) | set(current)):
             name = f"{prefix}.{key}" if prefix else str(key)
+            if key not in saved and current[key] in (None, False, 0):
+                continue
             found += _differences(saved.get(key), current.get(key), name)
         return found
     return [] if saved == current else [f"{prefix}: {saved!r} -> {current!r}"]

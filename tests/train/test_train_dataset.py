@@ -208,3 +208,15 @@ def test_oversampling_turns_an_image_drawn_twice_independently():
             corner = tuple(np.argwhere(x[..., 0] == 255)[0])
             turns.add(corner)
     assert len(turns) > 1
+
+
+def test_oversampling_counts_only_the_classes_that_have_images():
+    images = np.zeros((5, 4, 4, 3), np.uint8)
+    data = Dataset.from_arrays(
+        images, np.array([0, 0, 0, 2, 2]), ["a", "b", "c"], image_size=(4, 4), root="mem"
+    )
+    assert data.epoch_size(oversample=True) == 6  # b has no image here (e.g. all held out)
+    drawn = [
+        y for _, y in data.gen_tf_dataset(4, shuffle=True, oversample=True).unbatch().as_numpy_iterator()
+    ]
+    assert sorted(drawn) == [0, 0, 0, 2, 2, 2]

@@ -323,10 +323,34 @@ def test_multi_worker_training_across_two_local_processes(elpv_subset, tmp_path)
     assert config["epochs_run"] == 2 and (tmp_path / "out" / "model.keras").is_file()
 
 
+def test_a_checkpoint_from_before_an_option_existed_resumes_while_the_option_is_off(tmp_path):
+    from dataclasses import asdict
+
+    from train.resume import checkpoint_folder, read_state
+
+    current = {"hyperparameters": asdict(Hyperparameters()), "seed": 0}
+    older = json.loads(json.dumps(current))
+    del older["hyperparameters"]["oversample"], older["hyperparameters"]["augmentation"]["gamma"]
+    folder = checkpoint_folder(tmp_path)
+    folder.mkdir()
+    (folder / "last.keras").write_bytes(b"")
+    (folder / "state.json").write_text(json.dumps({"settings": older, "epochs_done": 2}))
+    assert read_state(tmp_path, current)["epochs_done"] == 2  # the new options are off: same run
+    turned_on = json.loads(json.dumps(current))
+    turned_on["hyperparameters"]["augmentation"]["gamma"] = 0.25
+    with pytest.raises(
+        UserError, match=r"other settings \(hyperparameters.augmentation.gamma: None -> 0.25\)"
+    ):
+        read_state(tmp_path, turned_on)
+
+
 def test_training_curves_say_when_the_training_loss_is_class_weighted():
     assert (
         training_label({"class_weights": {"defective": 1.6, "functional": 0.73}})
         == "training (class-weighted loss)"
+    )
+    assert training_label({"class_weights": None, "hyperparameters": {"oversample": True}}) == (
+        "training (class-balanced draws)"
     )
     assert training_label({"class_weights": None}) == training_label({}) == "training"
     history = {
