@@ -1,4 +1,4 @@
-"""Training-time augmentation: Keras preprocessing layers (flip, rotation, translation, zoom, brightness, contrast, gain, gamma, noise) and quarter turns."""
+"""Training-time augmentation: Keras preprocessing layers (flip, rotation, translation, zoom, brightness, contrast, gain, blur, gamma, noise) and quarter turns."""
 
 from __future__ import annotations
 
@@ -38,6 +38,8 @@ class AugmentOptions:
         (an offset) it scales dark defects and bright areas alike, as a longer exposure or a
         higher current does in electroluminescence images; it keeps a model from telling
         classes apart by overall brightness where the data confounds them.
+      blur: Gaussian blur in pixels of the model's input (a standard deviation); each image is
+        blended with its blur by a random weight from 0 to 1, so it gets a blur from none to this.
       gamma: Largest random tone-curve change: 255 * (x / 255) ** g per image, g drawn
         log-uniformly from [1 / (1 + gamma), 1 + gamma]; dark areas move against bright ones,
         as they do between EL exposures and currents.
@@ -55,6 +57,7 @@ class AugmentOptions:
     brightness: float = 0.0
     contrast: float = 0.0
     gain: float = 0.0
+    blur: float = 0.0
     gamma: float = 0.0
     noise: float = 0.0
     fill_mode: str = "reflect"
@@ -76,6 +79,8 @@ class AugmentOptions:
                 raise ParameterError(name, value, f"must be in [0, {high}]")
         if not 0.0 <= self.gain <= 3.0:
             raise ParameterError("gain", self.gain, "must be in [0, 3] (0.3: exposures 0.77x to 1.3x)")
+        if not 0.0 <= self.blur <= 8.0:
+            raise ParameterError("blur", self.blur, "must be in [0, 8] pixels (1: a slightly soft focus)")
         if not 0.0 <= self.gamma <= 3.0:
             raise ParameterError("gamma", self.gamma, "must be in [0, 3] (0.25: gammas 0.8 to 1.25)")
         if not 0.0 <= self.noise <= 64.0:
@@ -108,6 +113,7 @@ class AugmentOptions:
                 or self.brightness
                 or self.contrast
                 or self.gain
+                or self.blur
                 or self.gamma
                 or self.noise
             )
@@ -126,6 +132,7 @@ class AugmentOptions:
                 ("brightness", self.brightness),
                 ("contrast", self.contrast),
                 ("gain", self.gain),
+                ("blur", self.blur),
                 ("gamma", self.gamma),
                 ("noise", self.noise),
             )
@@ -146,13 +153,13 @@ def build_augmenter(options: AugmentOptions, seed: int) -> keras.Sequential | No
 
     Returns:
       A keras.Sequential of RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
-      RandomBrightness, RandomContrast, RandomGain, RandomGamma and RandomNoise (those that
+      RandomBrightness, RandomContrast, RandomGain, RandomBlur, RandomGamma and RandomNoise (those that
       are on, in that order), or None. The layers
       see raw 0..255 pixels.
     """
     import keras
 
-    from train.photometric import RandomGamma, RandomNoise
+    from train.photometric import RandomBlur, RandomGamma, RandomNoise
     from train.random_gain import RandomGain
 
     layers: list[keras.layers.Layer] = []
@@ -194,6 +201,8 @@ def build_augmenter(options: AugmentOptions, seed: int) -> keras.Sequential | No
         )
     if options.gain:
         layers.append(RandomGain(options.gain, seed=seed + 6, name="random_gain"))
+    if options.blur:
+        layers.append(RandomBlur(options.blur, seed=seed + 9, name="random_blur"))
     if options.gamma:
         layers.append(RandomGamma(options.gamma, seed=seed + 7, name="random_gamma"))
     if options.noise:

@@ -169,6 +169,12 @@ def parser() -> argparse.ArgumentParser:
         help="max exposure change, a factor per image: 0.3 = 1/1.3x to 1.3x (against brightness confounds)",
     )
     aug_group.add_argument(
+        "--blur",
+        type=float,
+        default=aug.blur,
+        help="Gaussian blur up to this sigma in model pixels, a random strength per image (1: soft focus)",
+    )
+    aug_group.add_argument(
         "--gamma",
         type=float,
         default=aug.gamma,
@@ -218,6 +224,7 @@ def options_from(args: argparse.Namespace) -> tuple[ModelOptions, Hyperparameter
             brightness=args.brightness,
             contrast=args.contrast,
             gain=args.gain,
+            blur=args.blur,
             gamma=args.gamma,
             noise=args.noise,
         )

@@ -1,4 +1,4 @@
-"""The --gamma and --noise augmentations: a tone curve and sensor noise per image in training, nothing at inference."""
+"""The --gamma, --noise and --blur augmentations: a tone curve, sensor noise and a soft focus per image in training, nothing at inference."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from edge_runtime.errors import ParameterError
 from train.augmentation import AugmentOptions, build_augmenter
-from train.photometric import RandomGamma, RandomNoise
+from train.photometric import RandomBlur, RandomGamma, RandomNoise, gaussian_taps
 
 
 def _images(channels: int) -> np.ndarray:
@@ -69,3 +69,41 @@ def test_the_command_line_sets_both():
     assert (hparams.augmentation.gamma, hparams.augmentation.noise) == (0.25, 3.0)
     _, defaults = options_from(parser().parse_args(["--data", "cells", "--out", "run"]))
     assert (defaults.augmentation.gamma, defaults.augmentation.noise) == (0.0, 0.0)
+
+
+def test_blur_blends_each_image_with_its_gaussian_by_one_weight_and_keeps_flat_images_flat():
+    images = np.zeros((32, 15, 15, 3), np.float32)
+    images[:, 7, 7, :] = 255.0  # one bright point in the middle: the result is the kernel itself
+    images[:, :, :, 1] = 100.0  # a flat channel stays flat, mirrored edges included
+    out = np.asarray(RandomBlur(1.0, seed=5)(images, training=True))
+    np.testing.assert_allclose(out[..., 1], 100.0, rtol=1e-5)
+    taps = gaussian_taps(1.0)
+    assert len(taps) == 7 and abs(float(taps.sum()) - 1.0) < 1e-6
+    full = 255.0 * np.outer(taps, taps)  # the point blurred fully
+    point = np.zeros((15, 15), np.float32)
+    point[7, 7] = 255.0
+    weights = []
+    for image in out[..., 0]:
+        # image = point + w * (full_blur - point): one w per image, the same at every pixel
+        blurred = point.copy()
+        blurred[4:11, 4:11] = full
+        w = (image[7, 7] - 255.0) / (blurred[7, 7] - 255.0)
+        np.testing.assert_allclose(image, point + w * (blurred - point), atol=1e-3)
+        weights.append(w)
+    assert 0.0 <= min(weights) < 0.3 and 0.7 < max(weights) <= 1.0  # strengths from little to full
+    assert abs(float(out[..., 0].sum(axis=(1, 2)).mean()) - 255.0) < 1e-2  # light is kept
+    np.testing.assert_array_equal(np.asarray(RandomBlur(1.0, seed=5)(images, training=False)), images)
+
+
+def test_blur_is_in_the_augmenter_before_the_tone_curve_and_checked():
+    options = AugmentOptions(flip="none", blur=1.0, gamma=0.25)
+    augmenter = build_augmenter(options, seed=0)
+    assert [layer.name for layer in augmenter.layers] == ["random_blur", "random_gamma"]
+    assert options.describe() == "blur 1.0, gamma 0.25"
+    for value in (-0.5, 9.0):
+        with pytest.raises(ParameterError, match="blur"):
+            AugmentOptions(blur=value)
+    from train.cli import options_from, parser
+
+    _, hparams = options_from(parser().parse_args(["--data", "cells", "--out", "run", "--blur", "1"]))
+    assert hparams.augmentation.blur == 1.0
