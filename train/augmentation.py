@@ -159,8 +159,7 @@ def build_augmenter(options: AugmentOptions, seed: int) -> keras.Sequential | No
     """
     import keras
 
-    from train.photometric import RandomBlur, RandomGamma, RandomNoise
-    from train.random_gain import RandomGain
+    from train.photometric import RandomBlur, RandomGain, RandomGamma, RandomNoise
 
     layers: list[keras.layers.Layer] = []
     if options.flip != "none":

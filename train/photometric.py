@@ -1,4 +1,4 @@
-"""RandomGamma, RandomNoise and RandomBlur: the --gamma, --noise and --blur augmentations of EL-like images, serializable Keras layers."""
+"""The pixel augmentations of EL-like images (--gain, --gamma, --noise, --blur) as serializable Keras layers."""
 
 from __future__ import annotations
 
@@ -8,8 +8,60 @@ import keras
 import numpy as np
 
 
+class _PixelAugmentation(keras.layers.Layer):
+    """A seeded layer with one setting that changes raw 0..255 pixels in training and passes them through at inference.
+
+    Subclasses name their setting (`setting`, also their constructor's first argument) and define
+    `augment(images)`; the setting, the seed, the random stream and the saved config are kept here.
+    """
+
+    setting = "factor"
+
+    def __init__(self, value: float, seed: int | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        setattr(self, self.setting, value)
+        self.seed = seed
+        self.generator = keras.random.SeedGenerator(seed)
+        self.supports_masking = True
+
+    def call(self, images, training=None):
+        return self.augment(images) if training else images
+
+    def augment(self, images):
+        raise NotImplementedError
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), self.setting: getattr(self, self.setting), "seed": self.seed}
+
+
+def _log_uniform(generator, count, factor: float, dtype):
+    """`count` factors per batch, log-uniform in [1 / (1 + factor), 1 + factor], shaped to scale images."""
+    limit = math.log1p(factor)
+    draw = keras.random.uniform((count, 1, 1, 1), -limit, limit, seed=generator)
+    return keras.ops.cast(keras.ops.exp(draw), dtype)
+
+
 @keras.saving.register_keras_serializable(package="train")
-class RandomGamma(keras.layers.Layer):
+class RandomGain(_PixelAugmentation):
+    """Multiplies each image by one random factor, log-uniform in [1 / (1 + factor), 1 + factor], in training only.
+
+    An exposure change: dark defects and bright areas scale alike. Pixels stay within 0..255
+    (clipped). Inactive at inference, like Keras' own random layers.
+    """
+
+    def __init__(self, factor: float, seed: int | None = None, **kwargs) -> None:
+        super().__init__(factor, seed, **kwargs)
+
+    def augment(self, images):
+        gain = _log_uniform(self.generator, keras.ops.shape(images)[0], self.factor, images.dtype)
+        return keras.ops.clip(images * gain, 0.0, 255.0)
+
+
+@keras.saving.register_keras_serializable(package="train")
+class RandomGamma(_PixelAugmentation):
     """Maps each image through 255 * (x / 255) ** g, with g log-uniform in [1 / (1 + factor), 1 + factor], in training only.
 
     Unlike a gain or an offset, a gamma changes how dark and bright areas compare: in
@@ -18,31 +70,15 @@ class RandomGamma(keras.layers.Layer):
     """
 
     def __init__(self, factor: float, seed: int | None = None, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.factor, self.seed = factor, seed
-        self.generator = keras.random.SeedGenerator(seed)
-        self.supports_masking = True
+        super().__init__(factor, seed, **kwargs)
 
-    def call(self, images, training=None):
-        if not training:
-            return images
-        limit = math.log1p(self.factor)
-        shape = (keras.ops.shape(images)[0], 1, 1, 1)
-        gamma = keras.ops.cast(
-            keras.ops.exp(keras.random.uniform(shape, -limit, limit, seed=self.generator)), images.dtype
-        )
-        unit = keras.ops.clip(images / 255.0, 0.0, 1.0)
-        return 255.0 * keras.ops.power(unit, gamma)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "factor": self.factor, "seed": self.seed}
+    def augment(self, images):
+        gamma = _log_uniform(self.generator, keras.ops.shape(images)[0], self.factor, images.dtype)
+        return 255.0 * keras.ops.power(keras.ops.clip(images / 255.0, 0.0, 1.0), gamma)
 
 
 @keras.saving.register_keras_serializable(package="train")
-class RandomNoise(keras.layers.Layer):
+class RandomNoise(_PixelAugmentation):
     """Adds Gaussian noise of `stddev` levels (0..255) to every pixel, the same on each channel, in training only.
 
     One value per pixel is a sensor's noise: a gray image stays gray (three channels of
@@ -50,26 +86,17 @@ class RandomNoise(keras.layers.Layer):
     and a colour image gets luminance noise. The result stays within 0..255. Inactive at inference.
     """
 
-    def __init__(self, stddev: float, seed: int | None = None, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.stddev, self.seed = stddev, seed
-        self.generator = keras.random.SeedGenerator(seed)
-        self.supports_masking = True
+    setting = "stddev"
 
-    def call(self, images, training=None):
-        if not training:
-            return images
+    def __init__(self, stddev: float, seed: int | None = None, **kwargs) -> None:
+        super().__init__(stddev, seed, **kwargs)
+
+    def augment(self, images):
         shape = keras.ops.shape(images)
         noise = keras.random.normal(
             (shape[0], shape[1], shape[2], 1), stddev=self.stddev, seed=self.generator
         )
         return keras.ops.clip(images + keras.ops.cast(noise, images.dtype), 0.0, 255.0)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "stddev": self.stddev, "seed": self.seed}
 
 
 def gaussian_taps(sigma: float) -> np.ndarray:
@@ -81,7 +108,7 @@ def gaussian_taps(sigma: float) -> np.ndarray:
 
 
 @keras.saving.register_keras_serializable(package="train")
-class RandomBlur(keras.layers.Layer):
+class RandomBlur(_PixelAugmentation):
     """Blends each image with its Gaussian blur of `sigma` pixels by a weight drawn from [0, 1], in training only.
 
     The blend is itself a blur kernel, from none (weight 0) to the full Gaussian (weight 1), so
@@ -90,15 +117,12 @@ class RandomBlur(keras.layers.Layer):
     pixels. Inactive at inference.
     """
 
-    def __init__(self, sigma: float, seed: int | None = None, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.sigma, self.seed = sigma, seed
-        self.generator = keras.random.SeedGenerator(seed)
-        self.supports_masking = True
+    setting = "sigma"
 
-    def call(self, images, training=None):
-        if not training:
-            return images
+    def __init__(self, sigma: float, seed: int | None = None, **kwargs) -> None:
+        super().__init__(sigma, seed, **kwargs)
+
+    def augment(self, images):
         channels = images.shape[-1]
         taps = gaussian_taps(self.sigma)
         radius = len(taps) // 2
@@ -108,11 +132,4 @@ class RandomBlur(keras.layers.Layer):
         blurred = keras.ops.depthwise_conv(padded, keras.ops.cast(column, images.dtype))
         blurred = keras.ops.depthwise_conv(blurred, keras.ops.cast(row, images.dtype))
         weight = keras.random.uniform((keras.ops.shape(images)[0], 1, 1, 1), seed=self.generator)
-        weight = keras.ops.cast(weight, images.dtype)
-        return images + weight * (blurred - images)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "sigma": self.sigma, "seed": self.seed}
+        return images + keras.ops.cast(weight, images.dtype) * (blurred - images)

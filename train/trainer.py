@@ -23,8 +23,7 @@ from train.fitting import balanced_class_weights, compile_for_training, hold_out
 from train.hyperparameters import Hyperparameters
 from train.model_options import ModelOptions
 from train.model_spec import ModelSpec
-from train.photometric import RandomBlur, RandomGamma, RandomNoise  # noqa: F401  (registered, as RandomGain)
-from train.random_gain import RandomGain  # noqa: F401  (registered, so a resumed run's augmenter loads)
+from train.photometric import RandomBlur, RandomGain, RandomGamma, RandomNoise  # noqa: F401  (registered, so a resumed run's augmenter loads)
 from train.resume import BEST, checkpoint_folder, read_state
 from train.transfer import check_fine_tuning, freeze_base, unfreeze_top
 from train.views import average_views

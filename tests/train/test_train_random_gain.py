@@ -8,7 +8,7 @@ import pytest
 
 from edge_runtime.errors import ParameterError
 from train.augmentation import AugmentOptions, build_augmenter
-from train.random_gain import RandomGain
+from train.photometric import RandomGain
 
 
 def test_each_image_is_scaled_by_one_factor_within_the_range_and_clipped():
