@@ -31,26 +31,29 @@ def _png(figure) -> bytes:
 
 
 def accuracy_vs_time(records: list[dict]) -> bytes:
-    """Validation (and test int8) accuracy of every run against its training minutes, one colour per recipe."""
+    """Validation (and test int8) accuracy of every run against its training minutes, one colour and shape per recipe."""
+    from matplotlib import colormaps
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(9, 5), dpi=100)
+    figure = Figure(figsize=(12, 6), dpi=100)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot(1, 1, 1)
-    for name in sorted({r["recipe"] for r in records}):
+    palette = colormaps["tab20"].colors
+    for index, name in enumerate(sorted({r["recipe"] for r in records})):
         runs = [r for r in records if r["recipe"] == name]
         validated = [r for r in runs if r.get("val_accuracy") is not None]
         minutes = [r["wall_seconds"] / 60 for r in validated]
         val = [100 * r["val_accuracy"] for r in validated]
-        (points,) = axes.plot(minutes, val, "o", alpha=0.45, markersize=5)
-        colour = points.get_color()
+        # Colour and shape together tell up to 100 recipes apart (tab20 alone repeats after 20).
+        colour, marker = palette[index % len(palette)], _MARKERS[index % len(_MARKERS)]
+        axes.plot(minutes, val, marker, color=colour, alpha=0.45, markersize=5)
         label = f"{name} ({len(runs)} seed{'s' if len(runs) > 1 else ''})"
         if validated:
             axes.plot(
                 [statistics.fmean(minutes)],
                 [statistics.fmean(val)],
-                "o",
+                marker,
                 color=colour,
                 markersize=10,
                 label=label,
@@ -80,8 +83,11 @@ def accuracy_vs_time(records: list[dict]) -> bytes:
         "ELPV recipes: validation accuracy per run (small), recipe mean (large), test int8 mean (star)"
     )
     axes.grid(alpha=0.3)
-    axes.legend(fontsize=8, loc="lower right")
+    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     return _png(figure)
+
+
+_MARKERS = ("o", "s", "D", "^", "v")
 
 
 def accuracy_by_probability(verified: dict) -> bytes:
