@@ -13,6 +13,8 @@ class _PixelAugmentation(keras.layers.Layer):
 
     Subclasses name their setting (`setting`, also their constructor's first argument) and define
     `augment(images)`; the setting, the seed, the random stream and the saved config are kept here.
+    Each subclass needs its own `__init__` taking the setting by its name: a saved config passes it
+    by that name when the layer is loaded.
     """
 
     setting = "factor"
@@ -99,9 +101,12 @@ class RandomNoise(_PixelAugmentation):
         return keras.ops.clip(images + keras.ops.cast(noise, images.dtype), 0.0, 255.0)
 
 
-def gaussian_taps(sigma: float) -> np.ndarray:
-    """A normalized 1-D Gaussian of standard deviation `sigma` pixels, cut at 3 sigma (at least 3 taps)."""
+def gaussian_taps(sigma: float, max_radius: int | None = None) -> np.ndarray:
+    """A normalized 1-D Gaussian of standard deviation `sigma` pixels, cut at 3 sigma (at least 3 taps)
+    or at `max_radius` taps each side when that is shorter (an image smaller than the blur's reach)."""
     radius = max(1, math.ceil(3.0 * sigma))
+    if max_radius is not None:
+        radius = max(1, min(radius, max_radius))
     x = np.arange(-radius, radius + 1, dtype=np.float64)
     taps = np.exp(-0.5 * (x / sigma) ** 2)
     return (taps / taps.sum()).astype(np.float32)
@@ -123,8 +128,10 @@ class RandomBlur(_PixelAugmentation):
         super().__init__(sigma, seed, **kwargs)
 
     def augment(self, images):
-        channels = images.shape[-1]
-        taps = gaussian_taps(self.sigma)
+        height, width, channels = images.shape[1:]
+        # A mirrored pad can reach at most one image size less one pixel (TensorFlow's symmetric pad).
+        sides = [side - 1 for side in (height, width) if side is not None]
+        taps = gaussian_taps(self.sigma, min(sides) if sides else None)
         radius = len(taps) // 2
         column = np.tile(taps.reshape(-1, 1, 1, 1), (1, 1, channels, 1))
         row = np.tile(taps.reshape(1, -1, 1, 1), (1, 1, channels, 1))

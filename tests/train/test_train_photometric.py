@@ -45,17 +45,19 @@ def test_noise_is_one_value_per_pixel_of_the_given_spread_and_stays_in_range():
     np.testing.assert_array_equal(np.asarray(RandomNoise(4.0, seed=1)(images, training=False)), images)
 
 
-def test_the_augmenter_holds_both_layers_and_a_saved_one_loads(tmp_path):
-    options = AugmentOptions(flip="none", gamma=0.25, noise=3.0)
+def test_the_augmenter_holds_the_layers_and_a_saved_one_loads(tmp_path):
+    options = AugmentOptions(flip="none", gamma=0.25, noise=3.0, blur=1.5)
     augmenter = build_augmenter(options, seed=0)
-    assert [layer.name for layer in augmenter.layers] == ["random_gamma", "random_noise"]
-    assert options.active and options.describe() == "gamma 0.25, noise 3.0"
+    assert [layer.name for layer in augmenter.layers] == ["random_blur", "random_gamma", "random_noise"]
+    assert options.active and options.describe() == "blur 1.5, gamma 0.25, noise 3.0"
     model = keras.Sequential(
         [keras.Input((8, 8, 3)), augmenter, keras.layers.Flatten(), keras.layers.Dense(2)]
     )
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras")
-    assert loaded.layers[0].layers[0].factor == 0.25 and loaded.layers[0].layers[1].stddev == 3.0
+    blur, gamma, noise = loaded.layers[0].layers
+    assert (blur.sigma, gamma.factor, noise.stddev) == (1.5, 0.25, 3.0)
+    assert (blur.seed, gamma.seed, noise.seed) == (9, 7, 8)
     for name, value in (("gamma", -0.1), ("gamma", 3.5), ("noise", -1.0), ("noise", 100.0)):
         with pytest.raises(ParameterError, match=name):
             AugmentOptions(**{name: value})
@@ -107,3 +109,26 @@ def test_blur_is_in_the_augmenter_before_the_tone_curve_and_checked():
 
     _, hparams = options_from(parser().parse_args(["--data", "cells", "--out", "run", "--blur", "1"]))
     assert hparams.augmentation.blur == 1.0
+
+
+def test_a_blur_wider_than_a_small_image_is_cut_to_fit():
+    images = np.full((2, 8, 8, 1), 50.0, np.float32)
+    images[:, 4, 4, 0] = 250.0
+    out = np.asarray(RandomBlur(3.0, seed=0)(images, training=True))  # 3 sigma = 9 px, more than 8
+    assert out.shape == images.shape and np.isfinite(out).all()
+    np.testing.assert_allclose(
+        out.sum(axis=(1, 2, 3)), images.sum(axis=(1, 2, 3)), rtol=1e-4
+    )  # mirrored: light kept
+    assert len(gaussian_taps(3.0, 7)) == 15 and abs(float(gaussian_taps(3.0, 7).sum()) - 1.0) < 1e-6
+
+
+def test_a_gain_layer_saved_before_it_moved_modules_still_loads():
+    # Models and checkpoints written before RandomGain moved to train.photometric name its old module.
+    config = {
+        "module": "train.random_gain",
+        "class_name": "RandomGain",
+        "registered_name": "train>RandomGain",
+        "config": {"name": "random_gain", "trainable": True, "dtype": "float32", "factor": 0.3, "seed": 9},
+    }
+    layer = keras.saving.deserialize_keras_object(config)
+    assert type(layer).__name__ == "RandomGain" and (layer.factor, layer.seed) == (0.3, 9)

@@ -28,7 +28,9 @@ from train.trainer import train
 from train.weight_average import precise_batch_norm
 
 SIZE = 32
-ALL_AUGMENTATIONS = AugmentOptions(quarter_turns=True, rotation=0.1, translation=0.1, zoom=0.1)
+ALL_AUGMENTATIONS = AugmentOptions(
+    quarter_turns=True, rotation=0.1, translation=0.1, zoom=0.1, gain=0.2, blur=0.5, gamma=0.25, noise=3.0
+)
 
 
 def _noise_dataset(n: int, seed: int = 0) -> Dataset:
