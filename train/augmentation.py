@@ -13,6 +13,20 @@ if TYPE_CHECKING:
 FLIP_MODES = ("none", "horizontal", "vertical", "horizontal_and_vertical")
 FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 
+# The amount settings (0 = off), in the order their layers run.
+AMOUNTS = ("rotation", "translation", "zoom", "brightness", "contrast", "gain", "blur", "gamma", "noise")
+# The highest value each may take, and a hint for the error (zoom, below 1, is checked on its own).
+_HIGHEST = {
+    "rotation": (0.5, ""),
+    "translation": (1.0, ""),
+    "brightness": (1.0, ""),
+    "contrast": (1.0, ""),
+    "gain": (3, " (0.3: exposures 0.77x to 1.3x)"),
+    "blur": (8, " pixels (1: a slightly soft focus)"),
+    "gamma": (3, " (0.25: gammas 0.8 to 1.25)"),
+    "noise": (64, " levels of 0..255 (3: faint sensor noise)"),
+}
+
 
 @dataclass(frozen=True)
 class AugmentOptions:
@@ -69,24 +83,10 @@ class AugmentOptions:
             raise ParameterError(
                 "fill_mode", self.fill_mode, f"not known; use one of {', '.join(FILL_MODES)}"
             )
-        for name, value, high in (
-            ("rotation", self.rotation, 0.5),
-            ("translation", self.translation, 1.0),
-            ("brightness", self.brightness, 1.0),
-            ("contrast", self.contrast, 1.0),
-        ):
+        for name, (high, hint) in _HIGHEST.items():
+            value = getattr(self, name)
             if not 0.0 <= value <= high:
-                raise ParameterError(name, value, f"must be in [0, {high}]")
-        if not 0.0 <= self.gain <= 3.0:
-            raise ParameterError("gain", self.gain, "must be in [0, 3] (0.3: exposures 0.77x to 1.3x)")
-        if not 0.0 <= self.blur <= 8.0:
-            raise ParameterError("blur", self.blur, "must be in [0, 8] pixels (1: a slightly soft focus)")
-        if not 0.0 <= self.gamma <= 3.0:
-            raise ParameterError("gamma", self.gamma, "must be in [0, 3] (0.25: gammas 0.8 to 1.25)")
-        if not 0.0 <= self.noise <= 64.0:
-            raise ParameterError(
-                "noise", self.noise, "must be in [0, 64] levels of 0..255 (3: faint sensor noise)"
-            )
+                raise ParameterError(name, value, f"must be in [0, {high}]{hint}")
         if not 0.0 <= self.zoom < 1.0:
             raise ParameterError("zoom", self.zoom, "must be in [0, 1)")
 
@@ -103,41 +103,13 @@ class AugmentOptions:
     @property
     def active(self) -> bool:
         """True when any augmentation is on."""
-        return (
-            self.flip != "none"
-            or self.quarter_turns
-            or bool(
-                self.rotation
-                or self.translation
-                or self.zoom
-                or self.brightness
-                or self.contrast
-                or self.gain
-                or self.blur
-                or self.gamma
-                or self.noise
-            )
-        )
+        return self.flip != "none" or self.quarter_turns or any(getattr(self, name) for name in AMOUNTS)
 
     def describe(self) -> str:
         """A short summary for logs, e.g. 'flip horizontal, rotation 0.1'."""
         parts = [f"flip {self.flip}"] if self.flip != "none" else []
         parts += ["quarter turns"] if self.quarter_turns else []
-        parts += [
-            f"{name} {value}"
-            for name, value in (
-                ("rotation", self.rotation),
-                ("translation", self.translation),
-                ("zoom", self.zoom),
-                ("brightness", self.brightness),
-                ("contrast", self.contrast),
-                ("gain", self.gain),
-                ("blur", self.blur),
-                ("gamma", self.gamma),
-                ("noise", self.noise),
-            )
-            if value
-        ]
+        parts += [f"{name} {getattr(self, name)}" for name in AMOUNTS if getattr(self, name)]
         return ", ".join(parts) or "none"
 
 

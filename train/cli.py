@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from train.augmentation import FLIP_MODES, AugmentOptions
+from train.augmentation import AMOUNTS, FLIP_MODES, AugmentOptions
 from train.distribute import STRATEGIES
 from train.hyperparameters import LR_SCHEDULES, MONITORS, OPTIMIZERS, Hyperparameters
 from train.keras_datasets import KERAS_DATASETS
@@ -24,6 +24,20 @@ examples:
       --fine-tune-epochs 5 --flip horizontal --rotation 0.1 --zoom 0.1 --out build/cifar10
   python -m train --data build/data/elpv/train --out build/model --resume   # continue an interrupted run
 """
+
+
+# --help of each augmentation amount (train.augmentation.AMOUNTS), in the order the layers run.
+_AMOUNT_HELP = {
+    "rotation": "max rotation, fraction of a turn",
+    "translation": "max shift, fraction of the size",
+    "zoom": "max zoom, fraction of the size",
+    "brightness": "max brightness shift, fraction of 255",
+    "contrast": "max contrast change, fraction",
+    "gain": "max exposure change, a factor per image: 0.3 = 1/1.3x to 1.3x (against brightness confounds)",
+    "blur": "Gaussian blur up to this sigma in model pixels, a random strength per image (1: soft focus)",
+    "gamma": "max tone-curve change per image: 0.25 = gammas 0.8 to 1.25 (dark areas against bright ones)",
+    "noise": "Gaussian pixel noise, standard deviation in levels of 0..255",
+}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -149,43 +163,8 @@ def parser() -> argparse.ArgumentParser:
     aug_group = p.add_argument_group("augmentation (training images only; Keras preprocessing layers)")
     aug_group.add_argument("--flip", choices=FLIP_MODES, default=aug.flip, help="default %(default)s")
     aug_group.add_argument("--quarter-turns", action="store_true", help="random 90-degree rotations")
-    aug_group.add_argument(
-        "--rotation", type=float, default=aug.rotation, help="max rotation, fraction of a turn"
-    )
-    aug_group.add_argument(
-        "--translation", type=float, default=aug.translation, help="max shift, fraction of the size"
-    )
-    aug_group.add_argument("--zoom", type=float, default=aug.zoom, help="max zoom, fraction of the size")
-    aug_group.add_argument(
-        "--brightness", type=float, default=aug.brightness, help="max brightness shift, fraction of 255"
-    )
-    aug_group.add_argument(
-        "--contrast", type=float, default=aug.contrast, help="max contrast change, fraction"
-    )
-    aug_group.add_argument(
-        "--gain",
-        type=float,
-        default=aug.gain,
-        help="max exposure change, a factor per image: 0.3 = 1/1.3x to 1.3x (against brightness confounds)",
-    )
-    aug_group.add_argument(
-        "--blur",
-        type=float,
-        default=aug.blur,
-        help="Gaussian blur up to this sigma in model pixels, a random strength per image (1: soft focus)",
-    )
-    aug_group.add_argument(
-        "--gamma",
-        type=float,
-        default=aug.gamma,
-        help="max tone-curve change per image: 0.25 = gammas 0.8 to 1.25 (dark areas against bright ones)",
-    )
-    aug_group.add_argument(
-        "--noise",
-        type=float,
-        default=aug.noise,
-        help="Gaussian pixel noise, standard deviation in levels of 0..255",
-    )
+    for name in AMOUNTS:
+        aug_group.add_argument(f"--{name}", type=float, default=getattr(aug, name), help=_AMOUNT_HELP[name])
     aug_group.add_argument("--no-augment", action="store_true", help="no augmentation at all")
 
     run = p.add_argument_group("run")
@@ -218,15 +197,7 @@ def options_from(args: argparse.Namespace) -> tuple[ModelOptions, Hyperparameter
         else AugmentOptions(
             flip=args.flip,
             quarter_turns=args.quarter_turns,
-            rotation=args.rotation,
-            translation=args.translation,
-            zoom=args.zoom,
-            brightness=args.brightness,
-            contrast=args.contrast,
-            gain=args.gain,
-            blur=args.blur,
-            gamma=args.gamma,
-            noise=args.noise,
+            **{name: getattr(args, name) for name in AMOUNTS},
         )
     )
     hparams = Hyperparameters(

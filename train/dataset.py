@@ -272,8 +272,9 @@ class Dataset:
             data = data.batch(batch_size).map(_to_float, num_parallel_calls=tf.data.AUTOTUNE)
             return data.cache().prefetch(tf.data.AUTOTUNE)
         images, labels, size = tf.constant(self.images), tf.constant(values), self.epoch_size(oversample)
-        members = [np.flatnonzero(self.labels == label) for label in range(len(self.class_names))]
-        largest = max(len(m) for m in members)
+        if oversample:
+            members = [np.flatnonzero(self.labels == label) for label in range(len(self.class_names))]
+            largest = max(len(m) for m in members)
 
         def one_epoch(epoch):
             key = tf.stack([tf.constant(seed, tf.int64), epoch])

@@ -132,3 +132,25 @@ def test_a_gain_layer_saved_before_it_moved_modules_still_loads():
     }
     layer = keras.saving.deserialize_keras_object(config)
     assert type(layer).__name__ == "RandomGain" and (layer.factor, layer.seed) == (0.3, 9)
+
+
+def test_every_amount_setting_is_checked_described_and_on_the_command_line():
+    import dataclasses
+
+    from train.augmentation import AMOUNTS
+    from train.cli import options_from, parser
+
+    floats = {f.name for f in dataclasses.fields(AugmentOptions) if f.type in ("float", float)}
+    assert floats == set(AMOUNTS)  # a new amount outside AMOUNTS would be neither on, described nor a flag
+    argv = ["--data", "cells", "--out", "run"]
+    for name in AMOUNTS:
+        argv += [f"--{name}", "0.25"]
+    _, hparams = options_from(parser().parse_args(argv))
+    options = hparams.augmentation
+    assert all(getattr(options, name) == 0.25 for name in AMOUNTS)
+    assert options.describe().endswith(", ".join(f"{name} 0.25" for name in AMOUNTS))
+    for name in AMOUNTS:
+        with pytest.raises(ParameterError, match=name):
+            AugmentOptions(**{name: -1.0})
+        assert AugmentOptions(flip="none", **{name: 0.25}).active
+    assert not AugmentOptions(flip="none").active
