@@ -55,6 +55,27 @@ def test_a_broken_clients_environment_is_reported_and_the_rest_still_timed(tiny_
     assert split["invoke_slowdown_p50_ms"] == pytest.approx(edge["invoke_in_call_ms"]["p50_ms"] - floor)
 
 
+@pytest.mark.parametrize("mode", ["uint8", "int8"])
+def test_the_invoke_timer_gives_classify_image_the_interpreter_itself(tiny_tflite, mode):
+    # The timer must not add work of its own to edge_runtime's measured calls: what classify_image
+    # reads of the interpreter per frame is the interpreter's own bound methods, found on the timer
+    # without a forwarding __getattr__, and the results are the bare interpreter's.
+    import numpy as np
+
+    from benchmarks.suite.peers import InvokeTimer
+    from edge_runtime.classify import classify_image
+    from edge_runtime.interpreter import make_interpreter
+
+    bare = make_interpreter(tiny_tflite[mode], num_threads=1)
+    inner = make_interpreter(tiny_tflite[mode], num_threads=1)
+    timer = InvokeTimer(inner)
+    assert not hasattr(InvokeTimer, "__getattr__")
+    assert timer.get_tensor.__self__ is inner and timer.tensor.__self__ is inner
+    frame = np.random.default_rng(3).integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    assert classify_image(timer, frame, top_k=2) == classify_image(bare, frame, top_k=2)
+    assert timer.last_ns > 0
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
