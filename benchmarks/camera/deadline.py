@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
+from benchmarks.camera.report import side_by_side
 from benchmarks.instruments.frames import FPS, write_video
 from benchmarks.instruments.machine import cpu_times, load, steal_percent
 from benchmarks.instruments.memory import current_rss_mb
@@ -118,23 +119,38 @@ def paced_invoke(
     }
 
 
-def run_for_report(models: dict, quick: bool, seed: int, progress: Callable[[str], None]) -> dict:
-    """The camera-loop section of `python -m benchmarks run`: every .tflite model, 1 and 2 workers, 33 ms budget."""
-    video = cells_video(300, seed)
-    frames, runs = (60 if quick else 300), []
+def run_for_report(
+    models: dict, quick: bool, seed: int, progress: Callable[[str], None], work: Path = WORK
+) -> dict:
+    """The camera-loop section of `python -m benchmarks run`: every .tflite model, 1 and 2 workers, 33 ms
+    budget, and bare invoke() paced alone on all cores' threads beside each model's 1-worker run."""
+    video = cells_video(300, seed, work)
+    frames, runs, paced, pairs = (60 if quick else 300), [], [], []
     cores = usable_cores()
     for name, entry in models.items():
         path = Path(entry["path"])
         if path.suffix != ".tflite":
             continue
+        mine = []
         for workers, threads in ((1, cores), (2, max(1, cores // 2))):
             progress(
                 f"camera loop: {name}, {workers} worker(s) x {threads} thread(s), {frames} frames at 30 fps"
             )
             run = loop_run(path, video, frames, workers, threads)
+            mine.append(run)
             runs.append({"model": name, **run, "load": load()})
+        progress(
+            f"camera loop: {name}, bare invoke() alone at 30 per second, {frames} times, {cores} thread(s)"
+        )
+        bare = {"model": name, **paced_invoke(path, frames, cores), "load": load()}
+        paced.append(bare)
+        pair = side_by_side({"deadline_runs": mine, "paced_invoke": [bare]})
+        if pair is not None:
+            pairs.append({"model": name, **pair})
     return {
         "video": f"{shown_path(video)}: 640x480, 30 fps, ELPV cells",
         "budget_ms": BUDGET_MS,
         "runs": runs,
+        "paced_invoke": paced,
+        "side_by_side": pairs,
     }

@@ -96,3 +96,40 @@ def table_pairs(table_rows: list[dict]) -> list[dict]:
             }
         )
     return pairs
+
+
+def precision_advice(section: dict, cpu=None) -> dict:
+    """Which precision to deploy on this CPU, per measured pair of `float_vs_int8`'s section.
+
+    The default model's pair (when both were timed) and every MobileNet table pair get the advice
+    `python -m benchmarks plan` and the doctor give (`edge_runtime.doctor.measure.int8_advice`): the
+    CPU's int8 dot-product features read against the measured mean invoke times and sizes.
+
+    Args:
+      section: `float_vs_int8`'s result, with its 'table_pairs'.
+      cpu: `edge_runtime.doctor.cpu.CpuInfo`; default this machine's.
+
+    Returns:
+      JSON-ready: 'cpu' (arch, model, features) and 'advice', one entry per pair.
+    """
+    from benchmarks.plan.precision import cpu_facts, this_cpu
+    from edge_runtime.doctor.measure import int8_advice
+
+    cpu = cpu or this_cpu()
+    # (int8 name, its ms, its bytes, float name, its ms, its bytes), as int8_advice takes them.
+    pairs = []
+    models = section.get("models", {})
+    i8, f32 = models.get(INT8_NAME, {}), models.get(FLOAT_NAME, {})
+    default = (INT8_NAME, i8.get("latency_avg_ms"), i8.get("size_bytes"))
+    default += (FLOAT_NAME, f32.get("latency_avg_ms"), f32.get("size_bytes"))
+    if None not in default:
+        pairs.append(default)
+    for p in section.get("table_pairs", []):
+        name = p["architecture"]
+        quant = (f"{name}_quant", p["int8_avg_ms"], p["int8_size_bytes"])
+        pairs.append(quant + (name, p["float32_avg_ms"], p["float32_size_bytes"]))
+    advice = [
+        {"int8": p[0], "float": p[3], "int8_ms": p[1], "float_ms": p[4], "advice": int8_advice(cpu, *p)}
+        for p in pairs
+    ]
+    return {"cpu": cpu_facts(cpu), "advice": advice}

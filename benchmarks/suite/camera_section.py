@@ -75,6 +75,35 @@ def camera_markdown(section: dict | None, chart_files: dict[str, str]) -> str:
         "",
         md_table(headers, rows, align="ll" + "r" * 10 + "l") if rows else "_No run._",
     ]
+    text += _side_by_side_table(section)
     if "camera_loop" in chart_files:
         text.append(f"\n![camera loop latency histogram]({chart_files['camera_loop']})")
     return "\n".join(text)
+
+
+def _side_by_side_table(section: dict) -> list[str]:
+    """Each model's 1-worker loop beside bare invoke() paced alone on as many threads, same run."""
+    pairs = section.get("side_by_side") or []
+    if not pairs:
+        return []
+    rows = [
+        [
+            p["model"],
+            p["threads"],
+            p["frames"],
+            p["loop_missed"],
+            ", ".join(f"{c} {n}" for c, n in p.get("loop_miss_causes", {}).items() if n) or "-",
+            f"{p['bare_over_budget']} of {p['bare_invokes']}",
+            "meets" if p["meets"] else "**misses**",
+        ]
+        for p in pairs
+    ]
+    headers = ["model", "threads", "frames", "loop missed", "by cause", "bare invoke() over budget"]
+    return [
+        "",
+        "The floor beside each model's 1-worker loop: bare `invoke()` alone, paced at 30 per second on as many "
+        "threads, in the same run (a frame whose `invoke()` alone overruns misses whatever the loop does). "
+        "Target: the loop misses nothing whenever bare `invoke()` overran nothing.",
+        "",
+        md_table([*headers, "target"], rows, align="lrrrlrl"),
+    ]

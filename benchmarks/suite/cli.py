@@ -156,6 +156,7 @@ def add_peers_arguments(peers: argparse.ArgumentParser) -> None:
 
 def run_peers_command(args: argparse.Namespace, command: str) -> int:
     """Runs the peers on one model and prints their JSON."""
+    from benchmarks.instruments.machine import describe_machine, load
     from benchmarks.instruments.paths import relative_paths
     from benchmarks.suite.peers import run_peers
     from benchmarks.suite.run import peer_options
@@ -164,6 +165,7 @@ def run_peers_command(args: argparse.Namespace, command: str) -> int:
     rounds = args.rounds if args.rounds is not None else options.rounds if args.quick else PEER_ROUNDS
     options = replace(options, threads=args.threads, rounds=rounds)
     result = run_peers(args.model, options, lambda line: print(line, file=sys.stderr))
+    result = {"command": command, **result, "machine": describe_machine(), "load_at_end": load()}
     print(json.dumps(relative_paths(result), indent=1))
     return 0
 

@@ -21,6 +21,8 @@ from edge_runtime.interpreter import usable_cores
 
 SECTIONS = ("table", "probe", "default", "peers", "camera", "accuracy")
 PEER_MODEL = "MobileNet_V1_1.0_224_quant"
+# Issue 16's second model: the overhead target is read on it too (a full run builds it; --quick does not).
+PEER_MODEL_224 = "MobileNet_V2_1.0_224_quant"
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,7 @@ def run_all(options: RunOptions, command: str, progress: Progress | None = None)
         means = {n: _mean_at(models[n], max(threads)) for n in ("model_float32", "model_int8") if n in models}
         results["float_vs_int8"] = accuracy.float_vs_int8(options.build_dir, means)
         results["float_vs_int8"]["table_pairs"] = accuracy.table_pairs(results["mobilenet_table"])
+        results["float_vs_int8"]["precision"] = accuracy.precision_advice(results["float_vs_int8"])
     results["load_at_end"] = load()
     results["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     results["duration_s"] = time.perf_counter() - start
@@ -187,9 +190,10 @@ def run_all(options: RunOptions, command: str, progress: Progress | None = None)
 
 
 def peer_models(models: dict[str, dict]) -> list[str]:
-    """The models the peers run on: MobileNet V1 quant (or the first table model built) and our int8 model."""
+    """The models the peers run on: MobileNet V1 quant (or the first table model built), MobileNet V2
+    quant when built, and our int8 model."""
     first = next((n for n in (PEER_MODEL, *table_models.QUICK_MODELS) if n in models), None)
-    return [n for n in (first, "model_int8") if n in models]
+    return list(dict.fromkeys(n for n in (first, PEER_MODEL_224, "model_int8") if n in models))
 
 
 def _mean_at(entry: dict, threads: int) -> float | None:

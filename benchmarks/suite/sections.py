@@ -164,8 +164,30 @@ def peers(results: Mapping, charts: Mapping[str, str]) -> str:
                 align="lrrrrrrl",
             )
         )
+        text += _overhead_verdict(run.get("edge_runtime_overhead"))
         text.append("")
     return "\n".join(text).rstrip() + _image(charts, "peers", "peers")
+
+
+def _overhead_verdict(verdict: Mapping | None) -> list[str]:
+    """edge_runtime's p50 over bare invoke() against its targets: at most 0.3 ms and a third of the best peer's."""
+    if not verdict:
+        return []
+    line = f"edge_runtime over bare invoke(): {fmt(verdict['p50_ms'], 3)} ms p50"
+    split = verdict.get("split")
+    if split:
+        own, slower = fmt(split["own_work_p50_ms"], 3), fmt(split["invoke_slowdown_p50_ms"], 3)
+        line += f" (own work {own} ms, invoke() slower by {slower} ms)"
+    line += f"; target {fmt(verdict.get('target_ms'), 1)} ms: " + _met(verdict.get("meets_absolute"))
+    best = verdict.get("best_peer")
+    if best:
+        line += f"; best peer {best['name']} {fmt(best['p50_ms'], 3)} ms over it, a third of that: "
+        line += _met(verdict.get("meets_third_of_best_peer"))
+    return ["", line + "."]
+
+
+def _met(met: bool | None) -> str:
+    return "meets" if met else "**misses**"
 
 
 def float_vs_int8(results: Mapping, charts: Mapping[str, str]) -> str:
@@ -215,5 +237,15 @@ def float_vs_int8(results: Mapping, charts: Mapping[str, str]) -> str:
             md_table(
                 ["architecture", "float32 MB", "int8 MB", "size", "float32 ms", "int8 ms", "speed-up"], rows
             ),
+        ]
+    precision = section.get("precision") or {}
+    if precision.get("advice"):
+        cpu = precision["cpu"]
+        text += [
+            "",
+            f"Which to deploy on this CPU ({cpu['model']}, {cpu['arch']}), from the mean times above, as "
+            "`python -m benchmarks plan` and `python -m edge_runtime doctor --measure` advise:",
+            "",
+            *(f"- {entry['int8']} vs {entry['float']}: {entry['advice']}" for entry in precision["advice"]),
         ]
     return "\n".join(text) + _image(charts, "float_vs_int8", "float32 vs int8")

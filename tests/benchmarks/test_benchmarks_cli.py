@@ -51,6 +51,11 @@ def test_quick_run_on_the_default_model_writes_the_report(build_dir, tmp_path):
     assert [len(r["repeat_means_ms"]) for r in data["models"]["model_int8"]["latency"]] == [2, 2]
     assert data["models"]["model_int8"]["macs"] == 30 * 30 * 8 * 27 + 13 * 13 * 16 * 72 + 48
     assert data["float_vs_int8"]["int8_accuracy_drop_points"] == pytest.approx(5.0)
+    precision = data["float_vs_int8"]["precision"]  # int8 or float on this CPU, as the plan advises
+    assert precision["cpu"]["model"] and isinstance(precision["cpu"]["features"], list)
+    (advice,) = precision["advice"]
+    assert (advice["int8"], advice["float"]) == ("model_int8", "model_float32")
+    assert "measured model_int8 " in advice["advice"] and " vs model_float32 " in advice["advice"]
     assert data["mobilenet_table"] == []
     assert "camera_loop" not in data
     peers = data["peers"][0]["peers"]
@@ -60,6 +65,8 @@ def test_quick_run_on_the_default_model_writes_the_report(build_dir, tmp_path):
             assert peers[client]["stats"]["count"] == 3 * 5, peers[client]
     report = (out / "REPORT.md").read_text()
     assert "| model_int8 | 45.00% |" in report
+    assert f"- model_int8 vs model_float32: {advice['advice']}" in report
+    assert "edge_runtime over bare invoke(): " in report and "target 0.3 ms: " in report
     assert "## The MobileNet table\n\n_Skipped in this run._" in report
     assert (out / "tiny_latency_threads.png").is_file()
 

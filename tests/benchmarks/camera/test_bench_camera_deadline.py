@@ -56,3 +56,19 @@ def test_per_frame_cost_splits_end_to_end_and_says_why_the_task_library_is_missi
     assert (
         cost["task_library_missing"] == "clients' environment not given (make clients builds .venv-clients)"
     )
+
+
+def test_the_suite_section_puts_bare_invoke_beside_each_model_loop(tiny_tflite, tmp_path):
+    from benchmarks.camera.deadline import run_for_report
+
+    lines: list[str] = []
+    section = run_for_report({"tiny": {"path": str(tiny_tflite["uint8"])}}, True, 0, lines.append, tmp_path)
+    assert [(r["model"], r["workers"]) for r in section["runs"]] == [("tiny", 1), ("tiny", 2)]
+    (bare,) = section["paced_invoke"]
+    assert bare["model"] == "tiny" and bare["frames"] == 60 and bare["invoke_ms"]["count"] == 60
+    (pair,) = section["side_by_side"]
+    loop = section["runs"][0]["summary"]
+    assert pair["model"] == "tiny" and pair["threads"] == bare["threads"] == section["runs"][0]["threads"]
+    assert (pair["loop_missed"], pair["bare_over_budget"]) == (loop["missed"], bare["over_budget"])
+    assert pair["meets"] == (loop["missed"] == 0 or bare["over_budget"] > 0)
+    assert any("bare invoke() alone at 30 per second, 60 times" in line for line in lines)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from benchmarks.plan.models import RegistryOptions
@@ -101,3 +103,15 @@ def test_the_peers_command_takes_rounds_with_quick(tiny_tflite):
     proc = run_module(*args, "--rounds", "2")
     assert "peers round 2/2" in proc.stderr and "round 3/" not in proc.stderr
     assert "peers round 3/3" in run_module(*args).stderr  # --quick's own 3 rounds otherwise
+    printed = json.loads(proc.stdout)  # with the machine it ran on, as a suite run records it
+    assert printed["command"].startswith("python -m benchmarks peers ") and printed["machine"]["cpu_model"]
+    assert printed["edge_runtime_overhead"]["target_ms"] == 0.3
+
+
+def test_a_full_run_times_the_peers_on_both_models_of_the_overhead_target():
+    from benchmarks.suite.run import peer_models
+
+    full = {n: {} for n in ("MobileNet_V1_1.0_224_quant", "MobileNet_V2_1.0_224_quant", "model_int8", "x")}
+    assert peer_models(full) == ["MobileNet_V1_1.0_224_quant", "MobileNet_V2_1.0_224_quant", "model_int8"]
+    quick = {n: {} for n in ("MobileNet_V1_0.25_128_quant", "model_int8")}  # --quick builds no V2
+    assert peer_models(quick) == ["MobileNet_V1_0.25_128_quant", "model_int8"]

@@ -153,9 +153,16 @@ def test_camera_loop_results_become_a_table_and_histogram(results, tmp_path):
          "latencies_ms": list(rng.gamma(4.0, 3.0, 290)), "steal_percent": steal}
         for w, t, steal in ((1, 2, 2.5), (2, 1, None))
     ]  # fmt: skip
-    camera = {"video": "cells.mp4: 640x480, 30 fps", "budget_ms": 33.0, "runs": runs}
+    pair = {"model": "model_int8", "threads": 2, "frames": 300, "loop_missed": 3, "bare_invokes": 300}
+    pairs = [
+        {**pair, "loop_miss_causes": {"invoke": 2, "queue": 1}, "bare_over_budget": 0, "meets": False},
+        {**pair, "model": "other", "loop_miss_causes": {"invoke": 3}, "bare_over_budget": 4, "meets": True},
+    ]
+    camera = {"video": "cells.mp4: 640x480, 30 fps", "budget_ms": 33.0, "runs": runs, "side_by_side": pairs}
     paths = write_report({**results, "camera_loop": camera}, tmp_path)
     text = paths["markdown"].read_text()
+    assert "| model_int8 | 2 | 300 | 3 | invoke 2, queue 1 | 0 of 300 | **misses** |" in text
+    assert "| other | 2 | 300 | 3 | invoke 3 | 4 of 300 | meets |" in text
     assert (
         "| model_int8 | 1 worker(s) x 2 thread(s) | 300 | 290 | 10 | 3 | 29.0 | 12.0 | 30.0 | 40.0 | 8.0 | 2.5% |"
         in text
@@ -165,3 +172,58 @@ def test_camera_loop_results_become_a_table_and_histogram(results, tmp_path):
         in text
     )
     assert (tmp_path / "unit_camera_loop_hist.png").read_bytes().startswith(PNG_SIGNATURE)
+
+
+@pytest.mark.parametrize(
+    ("cpu", "says"),
+    [
+        (("x86", "AMD EPYC 7763", ("avx2", "fma")), "AMD EPYC 7763 has no VNNI"),
+        (
+            ("arm", "Cortex-A76", ("asimd", "asimddp")),
+            "Cortex-A76 has int8 dot-product instructions (asimddp)",
+        ),
+    ],
+    ids=["avx2-only", "arm-dotprod"],
+)
+def test_the_run_advises_int8_or_float_per_pair_by_the_cpu(results, tmp_path, cpu, says):
+    from benchmarks.suite.accuracy import precision_advice
+    from edge_runtime.doctor.cpu import CpuInfo
+
+    section = results["float_vs_int8"]
+    precision = precision_advice(section, CpuInfo(*cpu, cores=2))
+    assert precision["cpu"] == {"arch": cpu[0], "model": cpu[1], "features": list(cpu[2])}
+    # The default model's pair (timed at 0.5 vs 0.25 ms), then every MobileNet table pair.
+    pairs = [(a["int8"], a["float"]) for a in precision["advice"]]
+    table = [(f"{p['architecture']}_quant", p["architecture"]) for p in section["table_pairs"]]
+    assert pairs == [("model_int8", "model_float32"), *table] and table
+    first = precision["advice"][0]
+    assert (first["int8_ms"], first["float_ms"]) == (0.25, 0.5)
+    assert first["advice"].startswith(says) and "deploy model_int8: 2x faster" in first["advice"]
+    text = write_report({**results, "float_vs_int8": {**section, "precision": precision}}, tmp_path)[
+        "markdown"
+    ]
+    text = text.read_text()
+    assert f"Which to deploy on this CPU ({cpu[1]}, {cpu[0]})" in text
+    assert f"- model_int8 vs model_float32: {first['advice']}" in text
+
+
+def test_the_peers_section_reads_the_overhead_against_its_targets(results, tmp_path):
+    verdict = results["peers"][0]["edge_runtime_overhead"]
+    text = write_report(results, tmp_path)["markdown"].read_text()
+    split = verdict["split"]
+    line = (
+        f"edge_runtime over bare invoke(): {verdict['p50_ms']:.3f} ms p50 (own work {split['own_work_p50_ms']:.3f}"
+        f" ms, invoke() slower by {split['invoke_slowdown_p50_ms']:.3f} ms); target 0.3 ms: "
+    )
+    assert line in text
+    best = {"name": "mediapipe", "p50_ms": 0.9}
+    faster = {
+        **verdict,
+        "p50_ms": 0.2,
+        "meets_absolute": True,
+        "best_peer": best,
+        "meets_third_of_best_peer": True,
+    }
+    run = {**results["peers"][0], "edge_runtime_overhead": faster}
+    text = write_report({**results, "peers": [run]}, tmp_path / "again")["markdown"].read_text()
+    assert "target 0.3 ms: meets; best peer mediapipe 0.900 ms over it, a third of that: meets." in text
