@@ -208,8 +208,9 @@ def resize(image: np.ndarray, width: int, height: int, out: np.ndarray | None = 
     Shrinking halves the image by 2x2 means (OpenCV's SIMD path) while both axes stay at least
     twice the target, halves a remaining long axis by pixel pairs, then interpolates the last
     factor (below 2) bilinearly: every source pixel counts, so nothing aliases. A 640x480 frame
-    becomes 128x128 in about 0.1 ms and 224x224 in about 0.08 ms on one Zen 4 core (OpenCV's
-    fractional area filter: 0.8 and 1.2 ms), its pixels within about 1 level (mean absolute
+    becomes 128x128 in about 0.12 ms and 224x224 in about 0.15 ms on one Zen 4 core with the frame
+    in the caches, 0.2-0.25 ms fresh from memory as a camera's is (OpenCV's fractional area
+    filter: 0.8 and 1.2 ms), its pixels within about 1 level (mean absolute
     difference, 0..255) of that exact area filter (tests/edge_runtime/test_image_resize.py).
     Enlarging is bilinear. The aspect ratio is not kept: the model was trained the same way.
 

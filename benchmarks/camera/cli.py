@@ -99,9 +99,9 @@ def build_model(work: Path, seed: int = 0) -> Path:
 
 def run(args: argparse.Namespace, command: str) -> int:
     """Runs every part of the camera benchmark and writes camera_loop.json and camera_loop.md."""
-    from benchmarks.camera.deadline import cells_video, loop_run, paced_invoke
+    from benchmarks.camera.deadline import cells_video, loop_run, paced_invoke, side_by_side
     from benchmarks.camera.per_frame import per_frame_cost
-    from benchmarks.camera.report import markdown, side_by_side
+    from benchmarks.camera.report import markdown
     from benchmarks.camera.serve_cost import serve_cost
     from benchmarks.instruments.frames import decode_video
     from benchmarks.instruments.machine import describe_machine, load

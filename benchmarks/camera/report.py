@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from benchmarks.camera.deadline import side_by_side
+
 TARGETS = {
     "per_frame_ratio": 1.10,  # end to end within 10% of bare invoke
     "task_library_speedup": 1.5,
@@ -84,31 +86,6 @@ def _paced(runs: list[dict]) -> list[str]:
             f"{ms['max_ms']:.2f} | {run['over_budget']} | {'?' if steal is None else f'{steal:.1f}%'} |"
         )
     return lines
-
-
-def side_by_side(r: dict) -> dict | None:
-    """The loop (1 worker, all cores' threads, normal priority) beside bare invoke() paced alone on as
-    many threads, from the same run: the issue's target is 0 misses whenever bare invoke() has 0."""
-    loop = next(
-        (run for run in r.get("deadline_runs", []) if "skipped" not in run and run["workers"] == 1
-         and run.get("priority", "normal") == "normal"), None,
-    )  # fmt: skip
-    if loop is None:
-        return None
-    bare = next((run for run in r.get("paced_invoke", []) if run["threads"] == loop["threads"]), None)
-    if bare is None:
-        return None
-    s = loop["summary"]
-    return {
-        "threads": loop["threads"],
-        "frames": s["captured"],
-        "loop_missed": s["missed"],
-        "loop_dropped": s["dropped"],
-        "loop_miss_causes": s.get("miss_causes", {}),
-        "bare_over_budget": bare["over_budget"],
-        "bare_invokes": bare["frames"],
-        "meets": s["missed"] == 0 or bare["over_budget"] > 0,
-    }
 
 
 def _side_by_side(r: dict) -> list[str]:
