@@ -193,3 +193,25 @@ def test_resizer_prefetch_trials_decide_once_and_never_change_pixels():
     resizer = Resizer(160, 160, prefetch=True)
     for _ in range(2):
         np.testing.assert_array_equal(resizer(crop, out), resize(crop, 160, 160))
+
+
+def test_resizer_reuses_its_intermediate_images_while_the_frame_size_stays():
+    # A camera loop's resize allocates nothing per frame: the steps before the last land in images
+    # made once per frame size (one per step of the plan), and only a new size makes new ones.
+    rng = np.random.default_rng(6)
+    frames = rng.integers(0, 256, (3, 1080, 1920, 3), dtype=np.uint8)
+    resizer, out = Resizer(224, 224, prefetch=False), np.empty((224, 224, 3), np.uint8)
+
+    def intermediates() -> list[np.ndarray]:
+        return [dst for _, _, _, dst in resizer._calls if dst is not None]
+
+    resizer(frames[0], out)
+    made = intermediates()
+    steps = resize_steps(1920, 1080, 224, 224)
+    assert [m.shape[1::-1] for m in made] == [step.size for step in steps[:-1]] and len(made) >= 2
+    for frame in frames[1:]:
+        assert resizer(frame, out) is out
+        np.testing.assert_array_equal(out, resize(frame, 224, 224))
+        assert all(now is then for now, then in zip(intermediates(), made, strict=True))
+    resizer(np.ascontiguousarray(frames[0][:720, :1280]), out)
+    assert not any(now is then for now in intermediates() for then in made)
