@@ -90,6 +90,32 @@ def _top_k_of_list(
     return [Class(i, scores[i], labels[i]) for i in kept[:top_k]]
 
 
+def _ranks_integers(info: common.TensorInfo) -> bool:
+    """Whether a many-class output is ranked by its integers (`_top_k_of_quantized`): 8- or 16-bit, dequantized
+    with a positive scale (which keeps the order and ties of the integers)."""
+    return info.size > _SMALL and info.dtype.kind in "iu" and info.dtype.itemsize <= 2 and info.scale > 0
+
+
+def _top_k_of_quantized(
+    raw: np.ndarray, info: common.TensorInfo, top_k: int, threshold: float, labels: Sequence[str] | None
+) -> list[Class]:
+    """`get_classes_from_scores` for a quantized output of many classes (`_ranks_integers`), checked already.
+
+    The integers are ranked by a stable sort of their bitwise inverse (highest first, ids ascending
+    on ties; numpy sorts 8- and 16-bit integers by radix) and only the kept ones are dequantized,
+    as `common.score_list` does, so the classes and scores are get_classes_from_scores' to the bit.
+    Right after an invoke() this costs about half the float path for 1,000 classes (30-45 us less
+    on Zen 4).
+    """
+    flat = raw.reshape(-1)
+    order = np.argsort(np.invert(flat), kind="stable")[:top_k]
+    scores = common.score_list(flat[order], info)
+    ids = order.tolist()
+    if labels is None:
+        return [Class(i, v) for i, v in zip(ids, scores, strict=True) if v >= threshold]
+    return [Class(i, v, labels[i]) for i, v in zip(ids, scores, strict=True) if v >= threshold]
+
+
 def get_classes(
     interpreter: Any,
     top_k: int = 1,
@@ -97,10 +123,14 @@ def get_classes(
     labels: Sequence[str] | None = None,
 ) -> list[Class]:
     """Top classes of the interpreter's last `invoke`; see `get_classes_from_scores`."""
-    if common.tensor_info(interpreter)[1].size <= _SMALL:
+    info = common.tensor_info(interpreter)[1]
+    if info.size <= _SMALL:
         scores = common.get_score_list(interpreter)
         _check_request(top_k, labels, len(scores))
         return _top_k_of_list(scores, top_k, threshold, labels)
+    if _ranks_integers(info):
+        _check_request(top_k, labels, info.size)
+        return _top_k_of_quantized(interpreter.get_tensor(info.index), info, top_k, threshold, labels)
     return get_classes_from_scores(common.get_scores(interpreter), top_k, threshold, labels)
 
 
@@ -119,12 +149,13 @@ class _Route:
     640x480 -> 160 px int8 model), about a third of edge_runtime's overhead over a bare invoke().
     """
 
-    __slots__ = ("resizer", "input", "output", "few")
+    __slots__ = ("resizer", "input", "output", "few", "integers")
 
     def __init__(self, interpreter: Any) -> None:
         self.input, self.output = common.tensor_info(interpreter)
         self.resizer = Resizer(*common.input_size(interpreter))
         self.few = 2 <= self.output.size <= _SMALL  # top-k in plain Python (see get_classes)
+        self.integers = _ranks_integers(self.output)  # many classes ranked by their integers
 
 
 _ROUTES: dict[int, tuple[weakref.ref, _Route]] = {}
@@ -178,4 +209,9 @@ def classify_image(
         scores = common.score_list(interpreter.get_tensor(route.output.index), route.output)
         _check_request(top_k, labels, len(scores))
         return _top_k_of_list(scores, top_k, threshold, labels)
+    if route.integers:
+        _check_request(top_k, labels, route.output.size)
+        return _top_k_of_quantized(
+            interpreter.get_tensor(route.output.index), route.output, top_k, threshold, labels
+        )
     return get_classes(interpreter, top_k, threshold, labels)

@@ -194,6 +194,36 @@ def test_few_and_many_classes_pick_alike(classes):
         assert all(type(c.score) is float and type(c.id) is int for c in got)
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16])
+@pytest.mark.parametrize("classes", [65, 1001])
+def test_many_quantized_classes_ranked_by_their_integers_pick_as_the_scores_do(dtype, classes):
+    """Above 64 classes a quantized output is ranked by its integers and only the kept scores are
+    dequantized: the same classes, order and float scores as ranking the dequantized floats."""
+    from edge_runtime.common import TensorInfo
+
+    rng = np.random.default_rng(classes + np.dtype(dtype).itemsize)
+    limits = np.iinfo(dtype)
+    labels = [f"c{i}" for i in range(classes)]
+    for case in range(40):
+        scale, zero_point = [(1 / 256, 0), (1 / 255, -128), (0.0137, 17)][case % 3]
+        scale = float(np.float32(scale))  # a .tflite stores its scales as float32
+        info = TensorInfo(7, np.dtype(dtype), scale, zero_point, size=classes)
+        assert classify._ranks_integers(info)
+        # Few distinct values (all-equal in some cases) make ties; the extremes of the type appear too.
+        low, high = (limits.min, limits.max + 1) if case % 4 else (limits.max - 2, limits.max + 1)
+        raw = rng.integers(low, high, (1, classes)).astype(dtype)
+        raw[0, rng.integers(classes)] = limits.max if case % 2 else limits.min
+        floats = (raw.reshape(-1).astype(np.float32) - np.float32(zero_point)) * np.float32(scale)
+        threshold = float(rng.choice([-1e9, 0.0, float(np.median(floats))]))
+        top_k = int(rng.integers(1, classes + 2))
+        got = classify._top_k_of_quantized(raw, info, top_k, threshold, labels)
+        assert got == get_classes_from_scores(floats, top_k, threshold, labels)
+        assert all(type(c.score) is float and type(c.id) is int for c in got)
+    assert not classify._ranks_integers(TensorInfo(7, np.dtype(np.uint8), 0.0, 0, size=classes))
+    assert not classify._ranks_integers(TensorInfo(7, np.dtype(np.uint8), 1 / 256, 0, size=64))
+    assert not classify._ranks_integers(TensorInfo(7, np.dtype(np.float32), 0.0, 0, size=classes))
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_the_python_score_list_is_bit_for_bit_get_scores(interpreters, mode):
     interpreter = interpreters[mode]
@@ -239,3 +269,28 @@ def test_an_interpreters_route_goes_with_it(tiny_tflite):
     again = make_interpreter(tiny_tflite["uint8"])  # may reuse the id: a new route either way
     assert classify_image(again, rgb) == first
     assert classify._ROUTES[id(again)][0]() is again
+
+
+@pytest.mark.slow  # converts a Keras model in-process
+@pytest.mark.parametrize("mode", ["uint8", "int8"])
+def test_a_real_many_class_quantized_model_gives_the_float_path_s_classes(tmp_path, mode):
+    """classify_image and get_classes on a 100-class full-integer model: its integers ranked, the
+    result equal to ranking get_scores' floats, on camera-sized frames with ties and thresholds."""
+    from conftest import _convert, _tiny_keras_model
+
+    path = tmp_path / f"many_{mode}.tflite"
+    path.write_bytes(_convert(_tiny_keras_model(num_classes=100), mode, 32))
+    interpreter = make_interpreter(path)
+    assert classify._route(interpreter).integers and tensor_info(interpreter)[1].size == 100
+    labels = [f"class {i}" for i in range(100)]
+    rng = np.random.default_rng(8)
+    for index in range(6):
+        frame = (
+            rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)
+            if index
+            else np.zeros((480, 640, 3), np.uint8)
+        )
+        top_k, threshold = [(5, 0.0), (100, 0.0), (3, 0.01)][index % 3]
+        got = classify_image(interpreter, frame, top_k=top_k, threshold=threshold, labels=labels)
+        expected = get_classes_from_scores(get_scores(interpreter), top_k, threshold, labels)
+        assert got == expected == get_classes(interpreter, top_k, threshold, labels) and got
