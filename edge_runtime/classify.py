@@ -104,8 +104,8 @@ def _top_k_of_quantized(
     The integers are ranked by a stable sort of their bitwise inverse (highest first, ids ascending
     on ties; numpy sorts 8- and 16-bit integers by radix) and only the kept ones are dequantized,
     as `common.score_list` does, so the classes and scores are get_classes_from_scores' to the bit.
-    Right after an invoke() this costs about half the float path for 1,000 classes (30-45 us less
-    on Zen 4).
+    Right after an invoke() of a 1,000-class MobileNet V2 on Zen 4 it took 52 us against the float
+    path's 93 (medians, interleaved).
     """
     flat = raw.reshape(-1)
     order = np.argsort(np.invert(flat), kind="stable")[:top_k]
