@@ -135,7 +135,7 @@ def run_latency(args: argparse.Namespace, command: str) -> int:
     return 0
 
 
-PEER_ROUNDS = 50  # `peers` alone; a suite run (and --quick) keeps peer_options' own
+PEER_ROUNDS = 50  # PeerOptions.rounds, shown in the help (a test keeps the two equal)
 
 
 def add_peers_arguments(peers: argparse.ArgumentParser) -> None:
@@ -162,7 +162,7 @@ def run_peers_command(args: argparse.Namespace, command: str) -> int:
     from benchmarks.suite.run import peer_options
 
     options = peer_options(args.quick, args.clients_python)
-    rounds = args.rounds if args.rounds is not None else options.rounds if args.quick else PEER_ROUNDS
+    rounds = args.rounds if args.rounds is not None else options.rounds
     options = replace(options, threads=args.threads, rounds=rounds)
     result = run_peers(args.model, options, lambda line: print(line, file=sys.stderr))
     result = {"command": command, **result, "machine": describe_machine(), "load_at_end": load()}

@@ -43,7 +43,7 @@ class PeerOptions:
       clients_python: Python of the clients' environment; None skips the two clients.
     """
 
-    rounds: int = 10
+    rounds: int = 50
     calls_per_round: int = 20
     frames: int = 30
     threads: int = 1

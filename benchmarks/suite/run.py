@@ -81,7 +81,7 @@ def latency_options(quick: bool, seed: int = 0) -> LatencyOptions:
 
 
 def peer_options(quick: bool, clients_python: str | None, seed: int = 0) -> PeerOptions:
-    """10 rounds of 20 calls on 30 frames, or 3 rounds of 5 calls on 10 frames for --quick."""
+    """50 rounds of 20 calls on 30 frames (PeerOptions' defaults), or 3 rounds of 5 calls on 10 frames for --quick."""
     if quick:
         return PeerOptions(rounds=3, calls_per_round=5, frames=10, clients_python=clients_python, seed=seed)
     return PeerOptions(clients_python=clients_python, seed=seed)

@@ -115,3 +115,11 @@ def test_a_full_run_times_the_peers_on_both_models_of_the_overhead_target():
     assert peer_models(full) == ["MobileNet_V1_1.0_224_quant", "MobileNet_V2_1.0_224_quant", "model_int8"]
     quick = {n: {} for n in ("MobileNet_V1_0.25_128_quant", "model_int8")}  # --quick builds no V2
     assert peer_models(quick) == ["MobileNet_V1_0.25_128_quant", "model_int8"]
+
+
+def test_the_peers_command_s_default_rounds_are_a_suite_run_s():
+    from benchmarks.suite.cli import PEER_ROUNDS
+    from benchmarks.suite.run import peer_options
+
+    assert PEER_ROUNDS == PeerOptions().rounds == peer_options(False, None).rounds == 50
+    assert peer_options(True, None).rounds == 3
