@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -92,8 +93,9 @@ def _top_k_of_list(
 
 def _ranks_integers(info: common.TensorInfo) -> bool:
     """Whether a many-class output is ranked by its integers (`_top_k_of_quantized`): 8- or 16-bit, dequantized
-    with a positive scale (which keeps the order and ties of the integers)."""
-    return info.size > _SMALL and info.dtype.kind in "iu" and info.dtype.itemsize <= 2 and info.scale > 0
+    with a positive, finite scale (which keeps the order and ties of the integers)."""
+    kind, itemsize = info.dtype.kind, info.dtype.itemsize
+    return info.size > _SMALL and kind in "iu" and itemsize <= 2 and 0 < info.scale < math.inf
 
 
 def _top_k_of_quantized(

@@ -59,8 +59,8 @@ class PeerOptions:
 
 
 class InvokeTimer:
-    """Forwards every call to an interpreter and times its invoke(): the part of a classify_image
-    call that is the model's, so the rest (edge_runtime's own work) is measured in the same call.
+    """An interpreter's methods, with its invoke() timed: the part of a classify_image call that is
+    the model's, so the rest (edge_runtime's own work) is measured in the same call.
 
     Attributes:
       last_ns: The last invoke()'s duration.

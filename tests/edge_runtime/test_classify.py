@@ -220,6 +220,8 @@ def test_many_quantized_classes_ranked_by_their_integers_pick_as_the_scores_do(d
         assert got == get_classes_from_scores(floats, top_k, threshold, labels)
         assert all(type(c.score) is float and type(c.id) is int for c in got)
     assert not classify._ranks_integers(TensorInfo(7, np.dtype(np.uint8), 0.0, 0, size=classes))
+    assert not classify._ranks_integers(TensorInfo(7, np.dtype(np.uint8), float("inf"), 0, size=classes))
+    assert not classify._ranks_integers(TensorInfo(7, np.dtype(np.int32), 1 / 256, 0, size=classes))
     assert not classify._ranks_integers(TensorInfo(7, np.dtype(np.uint8), 1 / 256, 0, size=64))
     assert not classify._ranks_integers(TensorInfo(7, np.dtype(np.float32), 0.0, 0, size=classes))
 
