@@ -125,9 +125,19 @@ def get_classes(
     labels: Sequence[str] | None = None,
 ) -> list[Class]:
     """Top classes of the interpreter's last `invoke`; see `get_classes_from_scores`."""
-    info = common.tensor_info(interpreter)[1]
+    return _top_classes(interpreter, common.tensor_info(interpreter)[1], top_k, threshold, labels)
+
+
+def _top_classes(
+    interpreter: Any, info: common.TensorInfo, top_k: int, threshold: float, labels: Sequence[str] | None
+) -> list[Class]:
+    """`get_classes` with the output's `tensor_info` in hand, ranked the cheapest way its size and type
+    allow: up to 64 scores in plain Python, a quantized output of more by its integers, else numpy."""
     if info.size <= _SMALL:
-        scores = common.get_score_list(interpreter)
+        if info.size == 1:  # a sigmoid: the two-class reading of get_scores
+            scores = common.get_score_list(interpreter)
+        else:
+            scores = common.score_list(interpreter.get_tensor(info.index), info)
         _check_request(top_k, labels, len(scores))
         return _top_k_of_list(scores, top_k, threshold, labels)
     if _ranks_integers(info):
@@ -151,13 +161,11 @@ class _Route:
     640x480 -> 160 px int8 model), about a third of edge_runtime's overhead over a bare invoke().
     """
 
-    __slots__ = ("resizer", "input", "output", "few", "integers")
+    __slots__ = ("resizer", "input", "output")
 
     def __init__(self, interpreter: Any) -> None:
         self.input, self.output = common.tensor_info(interpreter)
         self.resizer = Resizer(*common.input_size(interpreter))
-        self.few = 2 <= self.output.size <= _SMALL  # top-k in plain Python (see get_classes)
-        self.integers = _ranks_integers(self.output)  # many classes ranked by their integers
 
 
 _ROUTES: dict[int, tuple[weakref.ref, _Route]] = {}
@@ -207,13 +215,4 @@ def classify_image(
     ):  # fmt: skip
         common.set_input(interpreter, resize(rgb, resizer.width, resizer.height))
     interpreter.invoke()
-    if route.few:
-        scores = common.score_list(interpreter.get_tensor(route.output.index), route.output)
-        _check_request(top_k, labels, len(scores))
-        return _top_k_of_list(scores, top_k, threshold, labels)
-    if route.integers:
-        _check_request(top_k, labels, route.output.size)
-        return _top_k_of_quantized(
-            interpreter.get_tensor(route.output.index), route.output, top_k, threshold, labels
-        )
-    return get_classes(interpreter, top_k, threshold, labels)
+    return _top_classes(interpreter, route.output, top_k, threshold, labels)

@@ -83,8 +83,8 @@ def camera_markdown(section: dict | None, chart_files: dict[str, str]) -> str:
 
 def _side_by_side_table(section: dict) -> list[str]:
     """Each model's 1-worker loop beside bare invoke() paced alone on as many threads, same run."""
-    pairs = section.get("side_by_side")
-    if not pairs or not isinstance(pairs, list):  # the camera command's JSON holds one dict there
+    pairs = section.get("side_by_side") or []
+    if not pairs:
         return []
     rows = [
         [

@@ -275,7 +275,7 @@ def test_an_interpreters_route_goes_with_it(tiny_tflite):
 
 @pytest.mark.slow  # converts a Keras model in-process
 @pytest.mark.parametrize("mode", ["uint8", "int8"])
-def test_a_real_many_class_quantized_model_gives_the_float_path_s_classes(tmp_path, mode):
+def test_a_real_many_class_quantized_model_gives_the_float_path_s_classes(tmp_path, mode, monkeypatch):
     """classify_image and get_classes on a 100-class full-integer model: its integers ranked, the
     result equal to ranking get_scores' floats, on camera-sized frames with ties and thresholds."""
     from conftest import _convert, _tiny_keras_model
@@ -283,7 +283,11 @@ def test_a_real_many_class_quantized_model_gives_the_float_path_s_classes(tmp_pa
     path = tmp_path / f"many_{mode}.tflite"
     path.write_bytes(_convert(_tiny_keras_model(num_classes=100), mode, 32))
     interpreter = make_interpreter(path)
-    assert classify._route(interpreter).integers and tensor_info(interpreter)[1].size == 100
+    assert classify._ranks_integers(tensor_info(interpreter)[1]) and tensor_info(interpreter)[1].size == 100
+    # Counts the calls that take the integer path (the real function runs), so equal results from the
+    # float path could not pass for it.
+    ranked, integer_path = [], classify._top_k_of_quantized
+    monkeypatch.setattr(classify, "_top_k_of_quantized", lambda *a: ranked.append(1) or integer_path(*a))
     labels = [f"class {i}" for i in range(100)]
     rng = np.random.default_rng(8)
     for index in range(6):
@@ -296,3 +300,4 @@ def test_a_real_many_class_quantized_model_gives_the_float_path_s_classes(tmp_pa
         got = classify_image(interpreter, frame, top_k=top_k, threshold=threshold, labels=labels)
         expected = get_classes_from_scores(get_scores(interpreter), top_k, threshold, labels)
         assert got == expected == get_classes(interpreter, top_k, threshold, labels) and got
+    assert len(ranked) == 2 * 6  # classify_image and get_classes, every frame

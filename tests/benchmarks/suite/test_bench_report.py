@@ -172,10 +172,6 @@ def test_camera_loop_results_become_a_table_and_histogram(results, tmp_path):
         in text
     )
     assert (tmp_path / "unit_camera_loop_hist.png").read_bytes().startswith(PNG_SIGNATURE)
-    # The camera command's own JSON keeps a single pair (a dict) under the same key: no table, no error.
-    single = {**camera, "side_by_side": pairs[0]}
-    text = write_report({**results, "camera_loop": single}, tmp_path / "single")["markdown"].read_text()
-    assert "| model | threads | frames | loop missed |" not in text and "| model_int8 | 1 worker(s)" in text
 
 
 @pytest.mark.parametrize(
